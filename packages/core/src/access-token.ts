@@ -1,0 +1,130 @@
+import type { ClientOptions } from "./config.js";
+import {
+  type CredentialKey,
+  type Credentials,
+  credentialKeyId,
+  isExpiring,
+  type TokenStore,
+} from "./credentials.js";
+import type { ServerMetadata } from "./discovery.js";
+import { ErrorCode, LoginRequiredError, ProtocolError } from "./errors.js";
+import { refreshCredentials } from "./tokens.js";
+
+/** Where the returned credentials came from. */
+export type CredentialsSource = "store" | "refresh" | "login";
+
+/** Options of {@link getAccessToken}. */
+export interface GetAccessTokenOptions {
+  /** Where credentials are kept. */
+  store: TokenStore;
+  /** Which credentials. */
+  key: CredentialKey;
+  /** The client (used for refresh). */
+  client: ClientOptions;
+  /**
+   * The authorization server, fetched only when a refresh is needed, so that the hot path
+   * (a valid stored token) makes no request at all.
+   */
+  server: () => Promise<ServerMetadata>;
+  /** The token must stay valid this many seconds, else it is refreshed. Default 60 (S36). */
+  minValiditySeconds?: number;
+  /** Runs an interactive login. Without it, a needed login throws `LOGIN_REQUIRED`. */
+  login?: () => Promise<Credentials>;
+  /** Refresh even when the stored token is still valid. */
+  forceRefresh?: boolean;
+  /** Cancels refresh requests. */
+  signal?: AbortSignal;
+}
+
+/** What {@link getAccessToken} returns. */
+export interface AccessTokenResult {
+  /** Valid credentials, already persisted. */
+  credentials: Credentials;
+  /** Whether they were stored, refreshed or obtained by a login. */
+  source: CredentialsSource;
+}
+
+const inFlight = new WeakMap<TokenStore, Map<string, Promise<AccessTokenResult>>>();
+
+/**
+ * Gives valid credentials: the stored ones while they stay valid for `minValiditySeconds`, else
+ * a refresh, else the injected interactive login. Whatever is obtained is persisted before it
+ * is returned (S37). A rejected refresh (`invalid_grant`) re-reads the store and retries once if
+ * another process rotated the token meanwhile, otherwise drops the refresh token and logs in
+ * (S41); a network error or 5xx never discards anything (S33). Concurrent callers in this
+ * process for the same store and key share one refresh or login.
+ *
+ * @example
+ * ```ts
+ * const { credentials } = await getAccessToken({ store, key, client, server: () => resolveServer(client), login });
+ * ```
+ */
+export function getAccessToken(options: GetAccessTokenOptions): Promise<AccessTokenResult> {
+  let perStore = inFlight.get(options.store);
+  if (!perStore) {
+    perStore = new Map();
+    inFlight.set(options.store, perStore);
+  }
+  const id = credentialKeyId(options.key);
+  const running = perStore.get(id);
+  if (running) return running;
+  const table = perStore;
+  const promise = obtain(options).finally(() => table.delete(id));
+  table.set(id, promise);
+  return promise;
+}
+
+async function obtain(options: GetAccessTokenOptions): Promise<AccessTokenResult> {
+  const { store, key } = options;
+  const now = options.client.now ?? Date.now;
+  const stored = await store.get(key);
+  const minValiditySeconds = options.minValiditySeconds ?? 60;
+  if (stored && !options.forceRefresh && !isExpiring(stored, { minValiditySeconds, now: now() })) {
+    return { credentials: stored, source: "store" };
+  }
+  if (stored?.refreshToken) {
+    const refreshed = await refreshWithRetry(stored, options);
+    if (refreshed) return { credentials: refreshed, source: "refresh" };
+  }
+  if (!options.login) {
+    throw new LoginRequiredError(
+      ErrorCode.LOGIN_REQUIRED,
+      stored ? "The stored session has expired and cannot be refreshed; log in again." : "Not logged in.",
+    );
+  }
+  const credentials = await options.login();
+  await store.set(key, credentials);
+  return { credentials, source: "login" };
+}
+
+async function refreshWithRetry(
+  stored: Credentials,
+  options: GetAccessTokenOptions,
+): Promise<Credentials | undefined> {
+  let current = stored;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const refreshOptions: Parameters<typeof refreshCredentials>[1] = {
+        client: options.client,
+        server: await options.server(),
+      };
+      if (options.signal) refreshOptions.signal = options.signal;
+      const fresh = await refreshCredentials(current, refreshOptions);
+      await options.store.set(options.key, fresh);
+      return fresh;
+    } catch (error) {
+      if (!(error instanceof ProtocolError) || error.code !== ErrorCode.INVALID_GRANT) throw error;
+      const reread = await options.store.get(options.key);
+      if (attempt === 0 && reread?.refreshToken && reread.refreshToken !== current.refreshToken) {
+        current = reread;
+        continue;
+      }
+      // The refresh token is dead: keep the rest of the record but never retry this token (S41).
+      const { refreshToken: _dead, ...rest } = reread ?? current;
+      await options.store.set(options.key, rest);
+      if (!options.login) throw error;
+      return undefined;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,375 @@
+import * as oauth from "oauth4webapi";
+import { type ClientOptions, checkExtraParams, toOauthClient } from "./config.js";
+import type { Credentials } from "./credentials.js";
+import type { ServerMetadata } from "./discovery.js";
+import { ConfigurationError, ErrorCode, type OAuthErrorDetails, ProtocolError } from "./errors.js";
+import { mapOauthError, redactUrl, requestOptions, sanitizeDescription } from "./http.js";
+import { calculateCodeChallenge, generateCodeVerifier, generateNonce, generateState } from "./pkce.js";
+import { scopeString, toCredentials, wantsOpenId } from "./tokens.js";
+
+/**
+ * The authorization-code flow waits for the browser to come back. Everything here is plain
+ * JSON, so a browser app can keep it in `sessionStorage` across the redirect. It holds the PKCE
+ * verifier: keep it as secret as a token.
+ */
+export interface AwaitingCallbackState {
+  status: "awaiting-callback";
+  /** The issuer the callback's `iss` must equal byte for byte, or null when none is known. */
+  expectedIssuer: string | null;
+  /** Whether the callback must carry `iss` (metadata said so, RFC 9207). */
+  issRequired: boolean;
+  /** The client id the request was made for. */
+  clientId: string;
+  /** The exact redirect URI sent; the token request repeats it byte for byte (S21). */
+  redirectUri: string;
+  /** The `state` sent. */
+  state: string;
+  /** The PKCE verifier. Secret. */
+  codeVerifier: string;
+  /** The `nonce` sent, when `openid` was requested. */
+  nonce?: string;
+  /** The scope requested. */
+  scope?: string;
+  /** When the login started, ms since the epoch. */
+  startedAt: number;
+}
+
+/** A valid callback came back; the code is ready to be exchanged. */
+export interface CodeReceivedState extends Omit<AwaitingCallbackState, "status"> {
+  status: "code-received";
+  /** The callback's query string (holds the code). Secret. */
+  callbackQuery: string;
+}
+
+/** The login finished. */
+export interface CompletedState {
+  status: "completed";
+  /** What the token endpoint issued. */
+  credentials: Credentials;
+}
+
+/** The login failed for good. */
+export interface FailedState {
+  status: "failed";
+  /** Why. */
+  error: ProtocolError;
+}
+
+/** Every state of one authorization-code + PKCE login. */
+export type AuthorizationCodeFlowState =
+  | AwaitingCallbackState
+  | CodeReceivedState
+  | CompletedState
+  | FailedState;
+
+/** Whether the flow is over (completed or failed). */
+export function isFlowFinished(state: AuthorizationCodeFlowState): boolean {
+  switch (state.status) {
+    case "awaiting-callback":
+    case "code-received":
+      return false;
+    case "completed":
+    case "failed":
+      return true;
+    default: {
+      const unreachable: never = state;
+      return unreachable;
+    }
+  }
+}
+
+/** Options of {@link beginAuthorization}. */
+export interface BeginAuthorizationOptions {
+  /** The client. */
+  client: ClientOptions;
+  /** The authorization server (from {@link resolveServer}). */
+  server: ServerMetadata;
+  /** The redirect URI, e.g. `http://127.0.0.1:53124/callback` with the port actually bound (S7). */
+  redirectUri: string;
+}
+
+/** What {@link beginAuthorization} returns. */
+export interface BeganAuthorization {
+  /** The state to keep until the callback comes. */
+  state: AwaitingCallbackState;
+  /** Where to send the user's browser. Holds `state`: print it only as the user's prompt. */
+  authorizationUrl: URL;
+}
+
+/**
+ * Starts a login: a fresh verifier, `state` and `nonce` (S14), the S256 challenge (S10, never
+ * `plain`, S12) and the authorization URL, keeping any query the endpoint already has (defect 6).
+ * Fails before any browser opens when the server does not offer S256 (S13).
+ *
+ * @example
+ * ```ts
+ * const { state, authorizationUrl } = await beginAuthorization({ client, server, redirectUri });
+ * sessionStorage.setItem("login", JSON.stringify(state));
+ * location.assign(authorizationUrl);
+ * ```
+ */
+export async function beginAuthorization(
+  options: BeginAuthorizationOptions,
+): Promise<BeganAuthorization> {
+  const { client, server } = options;
+  const methods = server.code_challenge_methods_supported;
+  if (Array.isArray(methods) && !methods.includes("S256")) {
+    throw new ConfigurationError(
+      ErrorCode.PKCE_S256_UNSUPPORTED,
+      `${redactUrl(server.issuer)} does not support PKCE with S256; refusing to log in without it.`,
+    );
+  }
+  if (!server.authorization_endpoint) {
+    throw new ConfigurationError(
+      ErrorCode.CONFIG_INVALID,
+      "The authorization server has no authorization endpoint; give --authorization-endpoint.",
+    );
+  }
+  checkExtraParams(client.authorizationParams, "authorization parameters");
+  toOauthClient(client);
+  let redirect: URL;
+  try {
+    redirect = new URL(options.redirectUri);
+  } catch {
+    throw new ConfigurationError(ErrorCode.CONFIG_INVALID, "The redirect URI is not an absolute URL.");
+  }
+  if (redirect.hash) {
+    throw new ConfigurationError(ErrorCode.CONFIG_INVALID, "The redirect URI must not have a fragment.");
+  }
+
+  const codeVerifier = generateCodeVerifier();
+  const stateValue = generateState();
+  const scope = scopeString(client);
+  const nonce = wantsOpenId(client) ? generateNonce() : undefined;
+  const challenge = await calculateCodeChallenge(codeVerifier);
+
+  const url = new URL(server.authorization_endpoint);
+  const params = url.searchParams;
+  params.set("client_id", client.clientId);
+  params.set("response_type", "code");
+  if (scope !== undefined) params.set("scope", scope);
+  params.set("redirect_uri", options.redirectUri);
+  params.set("state", stateValue);
+  params.set("code_challenge", challenge);
+  params.set("code_challenge_method", "S256");
+  if (nonce !== undefined) params.set("nonce", nonce);
+  if (client.audience !== undefined) params.set("audience", client.audience);
+  for (const resource of client.resource ?? []) params.append("resource", resource);
+  for (const [name, value] of Object.entries(client.authorizationParams ?? {})) {
+    params.set(name, value);
+  }
+
+  const state: AwaitingCallbackState = {
+    status: "awaiting-callback",
+    expectedIssuer: client.issuer === undefined ? null : server.issuer,
+    issRequired: server.authorization_response_iss_parameter_supported === true,
+    clientId: client.clientId,
+    redirectUri: options.redirectUri,
+    state: stateValue,
+    codeVerifier,
+    startedAt: (client.now ?? Date.now)(),
+  };
+  if (nonce !== undefined) state.nonce = nonce;
+  if (scope !== undefined) state.scope = scope;
+  return { state, authorizationUrl: url };
+}
+
+/**
+ * What to make of one request that reached the redirect URI:
+ * - `accepted`: the valid callback of this login; exchange the code next.
+ * - `ignored`: not a callback of this login (no or wrong `state`, malformed). Answer it and keep
+ *   waiting: it must not end the login (S15, S26). Nothing is sent to the token endpoint.
+ * - `failed`: this login's callback, and it says the login failed (`error=...`, wrong `iss`).
+ */
+export type CallbackVerdict =
+  | { outcome: "accepted"; next: CodeReceivedState }
+  | { outcome: "ignored"; error: ProtocolError }
+  | { outcome: "failed"; next: FailedState; error: ProtocolError };
+
+function single(params: URLSearchParams, name: string): string | undefined {
+  const value = params.get(name);
+  return value === null || value === "" ? undefined : value;
+}
+
+/**
+ * Validates a callback against the waiting state. Pure: no I/O, no clock. Checks, in order:
+ * duplicate parameters (S16), `state` (S15, on success and error responses alike), RFC 9207
+ * `iss` byte for byte (S17), an `error` response, then the presence of `code`.
+ */
+export function receiveCallback(
+  state: AwaitingCallbackState,
+  callbackUrl: URL | string,
+): CallbackVerdict {
+  let url: URL;
+  try {
+    url = typeof callbackUrl === "string" ? new URL(callbackUrl) : callbackUrl;
+  } catch {
+    return {
+      outcome: "ignored",
+      error: new ProtocolError(ErrorCode.CALLBACK_INVALID, "The callback is not a valid URL."),
+    };
+  }
+  const params = url.searchParams;
+  const seen = new Set<string>();
+  for (const name of params.keys()) {
+    if (seen.has(name)) {
+      return {
+        outcome: "ignored",
+        error: new ProtocolError(
+          ErrorCode.CALLBACK_INVALID,
+          `The callback repeats the parameter "${sanitizeDescription(name).slice(0, 40)}".`,
+        ),
+      };
+    }
+    seen.add(name);
+  }
+  const received = single(params, "state");
+  if (received === undefined || !constantTimeEqual(received, state.state)) {
+    return {
+      outcome: "ignored",
+      error: new ProtocolError(
+        ErrorCode.STATE_MISMATCH,
+        received === undefined
+          ? "The callback has no state; it does not belong to this login."
+          : "The callback's state does not match this login.",
+      ),
+    };
+  }
+  const fail = (error: ProtocolError): CallbackVerdict => ({
+    outcome: "failed",
+    next: { status: "failed", error },
+    error,
+  });
+  const iss = single(params, "iss");
+  if (state.expectedIssuer !== null) {
+    if (iss === undefined && state.issRequired) {
+      return fail(
+        new ProtocolError(
+          ErrorCode.ISS_MISMATCH,
+          "The callback has no iss parameter, which this authorization server promised (RFC 9207).",
+        ),
+      );
+    }
+    if (iss !== undefined && iss !== state.expectedIssuer) {
+      return fail(
+        new ProtocolError(
+          ErrorCode.ISS_MISMATCH,
+          "The callback comes from another issuer than the one this login was sent to (RFC 9207).",
+        ),
+      );
+    }
+  }
+  const error = single(params, "error");
+  if (error !== undefined) {
+    const details: OAuthErrorDetails = { error };
+    const description = single(params, "error_description");
+    if (description !== undefined) details.errorDescription = description;
+    const uri = single(params, "error_uri");
+    if (uri !== undefined) details.errorUri = uri;
+    const text = sanitizeDescription(description);
+    return fail(
+      new ProtocolError(
+        ErrorCode.AUTHORIZATION_DENIED,
+        `The authorization server refused the login (${sanitizeDescription(error).slice(0, 60)})${text ? `: ${text}` : ""}.`,
+        { oauth: details },
+      ),
+    );
+  }
+  if (single(params, "code") === undefined) {
+    return fail(new ProtocolError(ErrorCode.CALLBACK_INVALID, "The callback has no code."));
+  }
+  const { status: _status, ...rest } = state;
+  return { outcome: "accepted", next: { ...rest, status: "code-received", callbackQuery: url.search } };
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/** Options of {@link exchangeCode}. */
+export interface ExchangeCodeOptions {
+  /** The client. */
+  client: ClientOptions;
+  /** The authorization server the login was sent to. */
+  server: ServerMetadata;
+  /** Cancels the request. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Exchanges the code for tokens: `grant_type=authorization_code`, the code, the byte-identical
+ * `redirect_uri`, `client_id` and `code_verifier` (S21), plus the configured token parameters
+ * (and the authorization parameters only when asked, defect 7). The response is validated by
+ * oauth4webapi (ID-token claims and nonce when `openid` was asked) and by {@link toCredentials}.
+ */
+export async function exchangeCode(
+  state: CodeReceivedState,
+  options: ExchangeCodeOptions,
+): Promise<CompletedState> {
+  const { server } = options;
+  if (state.expectedIssuer !== null && state.expectedIssuer !== server.issuer) {
+    throw new ProtocolError(
+      ErrorCode.ISS_MISMATCH,
+      "This code was issued for another authorization server; it is not sent to this one (S18).",
+    );
+  }
+  if (state.clientId !== options.client.clientId) {
+    throw new ConfigurationError(ErrorCode.CONFIG_INVALID, "This login was started for another client id.");
+  }
+  const { client, auth } = toOauthClient(options.client);
+  const transport = requestOptions({
+    fetch: options.client.fetch,
+    allowInsecureHttp: options.client.allowInsecureHttp ?? false,
+    signal: options.signal,
+  });
+  const validationServer: ServerMetadata = {
+    ...server,
+    issuer: state.expectedIssuer ?? server.issuer,
+    authorization_response_iss_parameter_supported: state.issRequired,
+  };
+  const query = new URLSearchParams(state.callbackQuery);
+  if (state.expectedIssuer === null) query.delete("iss");
+  const additionalParameters = new URLSearchParams(options.client.tokenParams ?? {});
+  if (options.client.copyAuthorizationParamsToTokenRequest) {
+    for (const [name, value] of Object.entries(options.client.authorizationParams ?? {})) {
+      if (!additionalParameters.has(name)) additionalParameters.set(name, value);
+    }
+    if (options.client.audience !== undefined && !additionalParameters.has("audience")) {
+      additionalParameters.set("audience", options.client.audience);
+    }
+    if (state.scope !== undefined && !additionalParameters.has("scope")) {
+      additionalParameters.set("scope", state.scope);
+    }
+    for (const resource of options.client.resource ?? []) additionalParameters.append("resource", resource);
+  }
+  const now = options.client.now ?? Date.now;
+  try {
+    const validated = oauth.validateAuthResponse(validationServer, client, query, state.state);
+    const receivedAt = now();
+    const response = await oauth.authorizationCodeGrantRequest(
+      server,
+      client,
+      auth,
+      validated,
+      state.redirectUri,
+      state.codeVerifier,
+      { ...transport, additionalParameters },
+    );
+    const body = await oauth.processAuthorizationCodeResponse(server, client, response, {
+      expectedNonce: state.nonce ?? oauth.expectNoNonce,
+      requireIdToken: state.nonce !== undefined,
+    });
+    const credentials = toCredentials(body, {
+      issuer: server.issuer,
+      clientId: state.clientId,
+      receivedAt,
+      requestedScope: state.scope,
+    });
+    return { status: "completed", credentials };
+  } catch (error) {
+    throw mapOauthError(error, "token request");
+  }
+}

@@ -1,0 +1,137 @@
+import * as z from "zod/mini";
+import { ErrorCode, StoreError } from "./errors.js";
+
+/**
+ * A token set as latchkey keeps it: camelCase, with an absolute expiry.
+ *
+ * @example
+ * ```ts
+ * if (!isExpiring(credentials, { minValiditySeconds: 60, now: Date.now() })) use(credentials.accessToken);
+ * ```
+ */
+export interface Credentials {
+  /** The access token. Secret. */
+  accessToken: string;
+  /** The token type as the server sent it, compared case-insensitively (`Bearer`). */
+  tokenType: string;
+  /** Absolute expiry in milliseconds since the epoch; absent when the server sent no `expires_in`. */
+  expiresAt?: number;
+  /** The refresh token, if the server issued one. Secret. */
+  refreshToken?: string;
+  /** The ID token, if the server issued one. */
+  idToken?: string;
+  /** The granted scope, space-separated, when the server said (or the requested one). */
+  scope?: string;
+  /** The issuer these credentials came from. */
+  issuer: string;
+  /** The client id they were issued to. */
+  clientId: string;
+  /** When they were received, in milliseconds since the epoch. */
+  obtainedAt: number;
+}
+
+/** What credentials are stored under: several issuers, clients and profiles live side by side (S18). */
+export interface CredentialKey {
+  /** The issuer identifier (or the token endpoint's origin when there is no issuer). */
+  issuer: string;
+  /** The client id. */
+  clientId: string;
+  /** The profile name, `default` unless the user chose one. */
+  profile: string;
+}
+
+/**
+ * Where credentials are kept. Implemented by `@latchkey/keyring-store` (keyring, file, memory)
+ * or by a browser app (e.g. over `sessionStorage`).
+ */
+export interface TokenStore {
+  /** A short name for messages: `memory`, `file`, `keyring`. */
+  readonly kind: string;
+  /** The stored credentials, or `undefined` when there are none. Throws {@link StoreError}. */
+  get(key: CredentialKey): Promise<Credentials | undefined>;
+  /** Stores credentials, replacing what was there, atomically. Throws {@link StoreError}. */
+  set(key: CredentialKey, credentials: Credentials): Promise<void>;
+  /** Deletes what is stored under the key; does nothing when nothing is. */
+  delete(key: CredentialKey): Promise<void>;
+}
+
+/** The version of the stored record format written by {@link serializeCredentials}. */
+export const CREDENTIALS_RECORD_VERSION = 1;
+
+const StoredRecord = z.object({
+  v: z.literal(CREDENTIALS_RECORD_VERSION),
+  accessToken: z.string().check(z.minLength(1)),
+  tokenType: z.string().check(z.minLength(1)),
+  expiresAt: z.optional(z.number()),
+  refreshToken: z.optional(z.string().check(z.minLength(1))),
+  idToken: z.optional(z.string().check(z.minLength(1))),
+  scope: z.optional(z.string()),
+  issuer: z.string().check(z.minLength(1)),
+  clientId: z.string().check(z.minLength(1)),
+  obtainedAt: z.number(),
+});
+
+/** Turns credentials into the versioned JSON record that stores keep. */
+export function serializeCredentials(credentials: Credentials): string {
+  return JSON.stringify({ v: CREDENTIALS_RECORD_VERSION, ...credentials });
+}
+
+/**
+ * Reads a record written by {@link serializeCredentials}. A record that is not valid JSON, has
+ * another version or lacks a field throws a {@link StoreError} with code `STORE_CORRUPT`; it is
+ * never half-read.
+ */
+export function parseStoredCredentials(text: string): Credentials {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new StoreError(ErrorCode.STORE_CORRUPT, "The stored credentials are not valid JSON.", {
+      cause,
+    });
+  }
+  const parsed = z.safeParse(StoredRecord, raw);
+  if (!parsed.success) {
+    throw new StoreError(
+      ErrorCode.STORE_CORRUPT,
+      "The stored credentials do not have the expected shape (written by another version?).",
+    );
+  }
+  const { v: _version, ...record } = parsed.data;
+  const credentials: Credentials = {
+    accessToken: record.accessToken,
+    tokenType: record.tokenType,
+    issuer: record.issuer,
+    clientId: record.clientId,
+    obtainedAt: record.obtainedAt,
+  };
+  if (record.expiresAt !== undefined) credentials.expiresAt = record.expiresAt;
+  if (record.refreshToken !== undefined) credentials.refreshToken = record.refreshToken;
+  if (record.idToken !== undefined) credentials.idToken = record.idToken;
+  if (record.scope !== undefined) credentials.scope = record.scope;
+  return credentials;
+}
+
+/** Options of {@link isExpiring}. */
+export interface ExpiryCheckOptions {
+  /** Seconds the token must still be valid for. Default 60 (S36). */
+  minValiditySeconds?: number;
+  /** The current time in milliseconds since the epoch. Default `Date.now()`. */
+  now?: number;
+}
+
+/**
+ * Whether the access token expires within the minimum validity. Credentials without a known
+ * expiry are treated as valid (they are refreshed when a resource server answers 401, S36).
+ */
+export function isExpiring(credentials: Credentials, options: ExpiryCheckOptions = {}): boolean {
+  if (credentials.expiresAt === undefined) return false;
+  const now = options.now ?? Date.now();
+  const minValidity = (options.minValiditySeconds ?? 60) * 1000;
+  return credentials.expiresAt - now <= minValidity;
+}
+
+/** A stable, printable identifier of a {@link CredentialKey}, for stores that need one string. */
+export function credentialKeyId(key: CredentialKey): string {
+  return [key.issuer, key.clientId, key.profile].map(encodeURIComponent).join("|");
+}

@@ -1,0 +1,130 @@
+import * as oauth from "oauth4webapi";
+import { type ClientOptions, checkEndpointUrl } from "./config.js";
+import { ConfigurationError, ErrorCode, ProtocolError } from "./errors.js";
+import { mapOauthError, redactUrl, requestOptions } from "./http.js";
+
+/**
+ * What latchkey knows about an authorization server: its metadata (RFC 8414 names), discovered
+ * and/or given explicitly. Plain JSON, so it can be cached or kept across a browser redirect.
+ */
+export type ServerMetadata = oauth.AuthorizationServer;
+
+/** Options of {@link resolveServer}. */
+export interface ResolveServerOptions {
+  /** Cancels discovery. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Finds the authorization server's endpoints: discovery from `issuer` (RFC 8414
+ * `/.well-known/oauth-authorization-server` first, then OpenID `/.well-known/openid-configuration`,
+ * issuers with a path included), then the explicit endpoints on top. The discovered document's
+ * `issuer` must equal the configured one (S19). Every endpoint must be https or loopback (S20).
+ *
+ * @example
+ * ```ts
+ * const server = await resolveServer({ issuer: "https://login.example.com", clientId: "cli" });
+ * ```
+ */
+export async function resolveServer(
+  options: ClientOptions,
+  callOptions: ResolveServerOptions = {},
+): Promise<ServerMetadata> {
+  const insecure = options.allowInsecureHttp ?? false;
+  let metadata: ServerMetadata | undefined;
+  if (options.issuer !== undefined) {
+    const issuer = checkEndpointUrl(options.issuer, "issuer", insecure);
+    if (issuer.search) {
+      throw new ConfigurationError(
+        ErrorCode.CONFIG_INVALID,
+        "The issuer must not have a query string.",
+      );
+    }
+    metadata = await discover(issuer, options, callOptions.signal);
+  }
+  const explicit: Partial<Record<keyof ServerMetadata, string>> = {};
+  if (options.authorizationEndpoint !== undefined)
+    explicit.authorization_endpoint = options.authorizationEndpoint;
+  if (options.tokenEndpoint !== undefined) explicit.token_endpoint = options.tokenEndpoint;
+  if (options.revocationEndpoint !== undefined)
+    explicit.revocation_endpoint = options.revocationEndpoint;
+  if (options.deviceAuthorizationEndpoint !== undefined)
+    explicit.device_authorization_endpoint = options.deviceAuthorizationEndpoint;
+
+  if (!metadata) {
+    if (explicit.token_endpoint === undefined) {
+      throw new ConfigurationError(
+        ErrorCode.CONFIG_INVALID,
+        "Give an issuer (for discovery) or at least a token endpoint.",
+      );
+    }
+    metadata = { issuer: new URL(explicit.token_endpoint).origin };
+  }
+  const merged: ServerMetadata = { ...metadata, ...explicit };
+  for (const name of [
+    "authorization_endpoint",
+    "token_endpoint",
+    "revocation_endpoint",
+    "device_authorization_endpoint",
+    "jwks_uri",
+    "userinfo_endpoint",
+  ] as const) {
+    const value = merged[name];
+    if (value !== undefined) checkEndpointUrl(value, name.replaceAll("_", " "), insecure);
+  }
+  if (!merged.token_endpoint) {
+    throw new ProtocolError(
+      ErrorCode.DISCOVERY_FAILED,
+      `The metadata of ${redactUrl(merged.issuer)} has no token endpoint.`,
+    );
+  }
+  return merged;
+}
+
+async function discover(
+  issuer: URL,
+  options: ClientOptions,
+  signal: AbortSignal | undefined,
+): Promise<ServerMetadata> {
+  const transport = requestOptions({
+    fetch: options.fetch,
+    allowInsecureHttp: options.allowInsecureHttp ?? false,
+    signal,
+  });
+  for (const algorithm of ["oauth2", "oidc"] as const) {
+    let response: Response;
+    try {
+      response = await oauth.discoveryRequest(issuer, { ...transport, algorithm });
+    } catch (error) {
+      throw mapOauthError(error, "discovery request");
+    }
+    if (response.status === 404) continue;
+    try {
+      return await oauth.processDiscoveryResponse(issuer, response);
+    } catch (error) {
+      if (
+        error instanceof oauth.OperationProcessingError &&
+        error.code === oauth.JSON_ATTRIBUTE_COMPARISON
+      ) {
+        throw new ProtocolError(
+          ErrorCode.DISCOVERY_ISSUER_MISMATCH,
+          `The discovery document of ${redactUrl(issuer)} names another issuer; refusing to use it.`,
+          { cause: error },
+        );
+      }
+      const mapped = mapOauthError(error, "discovery request");
+      if (mapped instanceof ProtocolError && mapped.code === ErrorCode.INVALID_RESPONSE) {
+        throw new ProtocolError(
+          ErrorCode.DISCOVERY_FAILED,
+          `The discovery document of ${redactUrl(issuer)} is not usable: ${mapped.message}`,
+          { cause: error },
+        );
+      }
+      throw mapped;
+    }
+  }
+  throw new ConfigurationError(
+    ErrorCode.DISCOVERY_FAILED,
+    `No authorization server metadata found for ${redactUrl(issuer)} (tried RFC 8414 and OpenID discovery).`,
+  );
+}

@@ -1,0 +1,199 @@
+import * as oauth from "oauth4webapi";
+import type { FetchLike } from "./config.js";
+import {
+  ErrorCode,
+  LatchkeyError,
+  type OAuthErrorDetails,
+  ProtocolError,
+  TransportError,
+} from "./errors.js";
+
+/** @internal Per-call transport settings. */
+export interface TransportOptions {
+  fetch?: FetchLike | undefined;
+  allowInsecureHttp: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+/** A URL without its query and fragment, for messages (S42). */
+export function redactUrl(url: string | URL): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return "(invalid URL)";
+  }
+}
+
+function isJson(response: Response): boolean {
+  const type = response.headers.get("content-type") ?? "";
+  return /^application\/([\w.+-]*\+)?json\b/i.test(type.trim());
+}
+
+/**
+ * @internal Wraps the transport: network failures become {@link TransportError}s, and 5xx or
+ * non-JSON error pages become `SERVER_ERROR` before any parser sees them (defect 16).
+ */
+export function guardedFetch(options: TransportOptions): FetchLike {
+  const base: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  return async (input, init) => {
+    const target = input instanceof Request ? input.url : input;
+    let response: Response;
+    try {
+      response = await base(input, init);
+    } catch (cause) {
+      if (cause instanceof LatchkeyError) throw cause;
+      const name = (cause as { name?: unknown } | null)?.name;
+      if (name === "TimeoutError") {
+        throw new TransportError(ErrorCode.TIMEOUT, `Timed out calling ${redactUrl(target)}.`, {
+          cause,
+        });
+      }
+      if (name === "AbortError") {
+        throw new TransportError(
+          ErrorCode.ABORTED,
+          `The request to ${redactUrl(target)} was cancelled.`,
+          { cause },
+        );
+      }
+      throw new TransportError(
+        ErrorCode.NETWORK_ERROR,
+        `Could not reach ${redactUrl(target)}: ${describeCause(cause)}.`,
+        { cause },
+      );
+    }
+    if (response.status >= 500) {
+      throw new TransportError(
+        ErrorCode.SERVER_ERROR,
+        `${redactUrl(target)} answered HTTP ${response.status}; try again later.`,
+      );
+    }
+    if (
+      response.status >= 400 &&
+      !isJson(response) &&
+      !response.headers.has("www-authenticate") &&
+      response.status !== 404
+    ) {
+      throw new TransportError(
+        ErrorCode.SERVER_ERROR,
+        `${redactUrl(target)} answered HTTP ${response.status} with a non-OAuth error page.`,
+      );
+    }
+    return response;
+  };
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) {
+    const inner = (cause as { cause?: unknown }).cause;
+    const code = (inner as { code?: unknown } | undefined)?.code;
+    if (typeof code === "string") return code;
+    return cause.message.replace(/\s+/g, " ").slice(0, 120);
+  }
+  return "unknown error";
+}
+
+/** @internal oauth4webapi request options for these transport settings. */
+export function requestOptions(options: TransportOptions): {
+  // biome-ignore lint/suspicious/noExplicitAny: oauth4webapi's method and body types vary per call
+  [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<any, any>) => Promise<Response>;
+  [oauth.allowInsecureRequests]: boolean;
+  signal?: AbortSignal;
+} {
+  const guarded = guardedFetch(options);
+  const result: {
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<any, any>) => Promise<Response>;
+    [oauth.allowInsecureRequests]: boolean;
+    signal?: AbortSignal;
+  } = {
+    [oauth.customFetch]: (url, init) => guarded(url, init as RequestInit),
+    // Endpoint URLs are checked by checkEndpointUrl (S20) before any request is made.
+    [oauth.allowInsecureRequests]: true,
+  };
+  if (options.signal) result.signal = options.signal;
+  return result;
+}
+
+function oauthDetails(error: oauth.ResponseBodyError): OAuthErrorDetails {
+  const details: OAuthErrorDetails = { error: error.error, status: error.status };
+  if (error.error_description) details.errorDescription = error.error_description;
+  const uri = (error.cause as { error_uri?: unknown } | undefined)?.error_uri;
+  if (typeof uri === "string") details.errorUri = uri;
+  return details;
+}
+
+/** The printable part of a server-provided description: one line, no control characters. */
+export function sanitizeDescription(text: string | undefined): string {
+  if (!text) return "";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").slice(0, 300);
+}
+
+/**
+ * @internal Maps whatever oauth4webapi (or the transport) threw into a latchkey error with a
+ * stable code. `what` names the operation for the message.
+ */
+export function mapOauthError(error: unknown, what: string): unknown {
+  if (error instanceof LatchkeyError) return error;
+  if (error instanceof oauth.ResponseBodyError) {
+    const details = oauthDetails(error);
+    const description = sanitizeDescription(details.errorDescription);
+    const suffix = description ? `: ${description}` : "";
+    const code =
+      error.error === "invalid_grant"
+        ? ErrorCode.INVALID_GRANT
+        : error.error === "invalid_client" || error.error === "unauthorized_client"
+          ? ErrorCode.INVALID_CLIENT
+          : ErrorCode.TOKEN_REQUEST_FAILED;
+    return new ProtocolError(
+      code,
+      `The ${what} was rejected (${sanitizeDescription(error.error)})${suffix}.`,
+      {
+        cause: error,
+        oauth: details,
+      },
+    );
+  }
+  if (error instanceof oauth.WWWAuthenticateChallengeError) {
+    return new ProtocolError(
+      ErrorCode.INVALID_CLIENT,
+      `The ${what} was refused (HTTP ${error.status}): check the client id and secret.`,
+      { cause: error },
+    );
+  }
+  if (error instanceof oauth.OperationProcessingError) {
+    switch (error.code) {
+      case oauth.JWT_CLAIM_COMPARISON:
+      case oauth.JWT_TIMESTAMP_CHECK:
+      case oauth.KEY_SELECTION:
+        return new ProtocolError(
+          ErrorCode.INVALID_ID_TOKEN,
+          `The ID token in the ${what} is invalid: ${error.message}.`,
+          { cause: error },
+        );
+      default:
+        return new ProtocolError(
+          ErrorCode.INVALID_RESPONSE,
+          `The ${what} returned an invalid response: ${error.message}.`,
+          { cause: error },
+        );
+    }
+  }
+  if (error instanceof oauth.UnsupportedOperationError) {
+    return new ProtocolError(
+      ErrorCode.INVALID_RESPONSE,
+      `The ${what} needs something latchkey does not support: ${error.message}.`,
+      { cause: error },
+    );
+  }
+  if (error instanceof TypeError && typeof (error as { code?: unknown }).code === "string") {
+    return new ProtocolError(
+      ErrorCode.INVALID_RESPONSE,
+      `The ${what} returned an invalid response: ${error.message}.`,
+      { cause: error },
+    );
+  }
+  // Anything else is a bug, not a protocol outcome: let it surface as one.
+  return error;
+}

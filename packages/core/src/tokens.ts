@@ -1,0 +1,150 @@
+import * as oauth from "oauth4webapi";
+import * as z from "zod/mini";
+import { type ClientOptions, toOauthClient } from "./config.js";
+import type { Credentials } from "./credentials.js";
+import type { ServerMetadata } from "./discovery.js";
+import { ErrorCode, LoginRequiredError, ProtocolError } from "./errors.js";
+import { mapOauthError, requestOptions } from "./http.js";
+
+/**
+ * The token response as the wire carries it (RFC 6749 §5.1), validated once, here (S32):
+ * unknown fields are dropped, `access_token` and `token_type` are required, `expires_in` is
+ * optional. `token_type` is compared case-insensitively.
+ */
+export const TokenResponseSchema: z.ZodMiniObject<{
+  access_token: z.ZodMiniString<string>;
+  token_type: z.ZodMiniString<string>;
+  expires_in: z.ZodMiniOptional<z.ZodMiniNumber<number>>;
+  refresh_token: z.ZodMiniOptional<z.ZodMiniString<string>>;
+  id_token: z.ZodMiniOptional<z.ZodMiniString<string>>;
+  scope: z.ZodMiniOptional<z.ZodMiniString<string>>;
+}> = z.object({
+  access_token: z.string().check(z.minLength(1)),
+  token_type: z.string().check(z.minLength(1)),
+  expires_in: z.optional(z.number().check(z.gte(0))),
+  refresh_token: z.optional(z.string().check(z.minLength(1))),
+  id_token: z.optional(z.string().check(z.minLength(1))),
+  scope: z.optional(z.string()),
+});
+
+/** A validated token response. */
+export type TokenResponse = z.infer<typeof TokenResponseSchema>;
+
+/** Options of {@link toCredentials}. */
+export interface ToCredentialsOptions {
+  /** The issuer the response came from. */
+  issuer: string;
+  /** The client it was issued to. */
+  clientId: string;
+  /** Receipt time in ms since the epoch; `expiresAt` = this + `expires_in` (S36). */
+  receivedAt: number;
+  /** The scope that was asked for, used when the response does not name one (RFC 6749 §5.1). */
+  requestedScope?: string | undefined;
+  /** The credentials being refreshed: their refresh token and ID token are kept if none come back (S37). */
+  previous?: Credentials | undefined;
+}
+
+/**
+ * Validates a token response body and turns it into {@link Credentials}: the one place where
+ * the wire's snake_case becomes latchkey's camelCase.
+ */
+export function toCredentials(body: unknown, options: ToCredentialsOptions): Credentials {
+  const parsed = z.safeParse(TokenResponseSchema, body);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => issue.path.join(".") || "body").join(", ");
+    throw new ProtocolError(
+      ErrorCode.INVALID_RESPONSE,
+      `The token response is invalid (${fields}).`,
+    );
+  }
+  const response = parsed.data;
+  if (response.token_type.toLowerCase() !== "bearer") {
+    throw new ProtocolError(
+      ErrorCode.INVALID_RESPONSE,
+      `The token response has token_type "${response.token_type.slice(0, 20)}"; only Bearer is supported.`,
+    );
+  }
+  const credentials: Credentials = {
+    accessToken: response.access_token,
+    tokenType: "Bearer",
+    issuer: options.issuer,
+    clientId: options.clientId,
+    obtainedAt: options.receivedAt,
+  };
+  if (response.expires_in !== undefined) {
+    credentials.expiresAt = options.receivedAt + Math.round(response.expires_in * 1000);
+  }
+  const refreshToken = response.refresh_token ?? options.previous?.refreshToken;
+  if (refreshToken !== undefined) credentials.refreshToken = refreshToken;
+  const idToken = response.id_token ?? options.previous?.idToken;
+  if (idToken !== undefined) credentials.idToken = idToken;
+  const scope = response.scope ?? options.previous?.scope ?? options.requestedScope;
+  if (scope !== undefined && scope !== "") credentials.scope = scope;
+  return credentials;
+}
+
+/** The `scope` string for these options, or undefined when no scope is configured. */
+export function scopeString(client: ClientOptions): string | undefined {
+  const scopes = (client.scopes ?? []).flatMap((s) => s.split(/\s+/)).filter(Boolean);
+  return scopes.length ? [...new Set(scopes)].join(" ") : undefined;
+}
+
+/** Whether the OpenID `openid` scope is requested. */
+export function wantsOpenId(client: ClientOptions): boolean {
+  return (scopeString(client) ?? "").split(" ").includes("openid");
+}
+
+/** Options of {@link refreshCredentials}. */
+export interface RefreshOptions {
+  /** The client. */
+  client: ClientOptions;
+  /** The authorization server. */
+  server: ServerMetadata;
+  /** Cancels the request. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Uses the refresh token (RFC 6749 §6). The old refresh token and ID token are kept when the
+ * response carries no new ones (S37, defect 8). `invalid_grant` throws a {@link ProtocolError}
+ * with code `INVALID_GRANT`; network errors and 5xx throw `TransportError`s: neither deletes
+ * anything, that is the caller's decision (S33).
+ */
+export async function refreshCredentials(
+  credentials: Credentials,
+  options: RefreshOptions,
+): Promise<Credentials> {
+  if (!credentials.refreshToken) {
+    throw new LoginRequiredError(
+      ErrorCode.LOGIN_REQUIRED,
+      "There is no refresh token to refresh with; log in again.",
+    );
+  }
+  const { client, auth } = toOauthClient(options.client);
+  const transport = requestOptions({
+    fetch: options.client.fetch,
+    allowInsecureHttp: options.client.allowInsecureHttp ?? false,
+    signal: options.signal,
+  });
+  const now = options.client.now ?? Date.now;
+  const additionalParameters = new URLSearchParams(options.client.refreshParams ?? {});
+  try {
+    const receivedAt = now();
+    const response = await oauth.refreshTokenGrantRequest(
+      options.server,
+      client,
+      auth,
+      credentials.refreshToken,
+      { ...transport, additionalParameters },
+    );
+    const body = await oauth.processRefreshTokenResponse(options.server, client, response);
+    return toCredentials(body, {
+      issuer: credentials.issuer,
+      clientId: credentials.clientId,
+      receivedAt,
+      previous: credentials,
+    });
+  } catch (error) {
+    throw mapOauthError(error, "refresh request");
+  }
+}
