@@ -89,7 +89,9 @@ async function obtain(options: GetAccessTokenOptions): Promise<AccessTokenResult
   if (!options.login) {
     throw new LoginRequiredError(
       ErrorCode.LOGIN_REQUIRED,
-      stored ? "The stored session has expired and cannot be refreshed; log in again." : "Not logged in.",
+      stored
+        ? "The stored session has expired and cannot be refreshed; log in again."
+        : "Not logged in.",
     );
   }
   const credentials = await options.login();

@@ -4,7 +4,12 @@ import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ConfigurationError, ErrorCode, type OAuthErrorDetails, ProtocolError } from "./errors.js";
 import { mapOauthError, redactUrl, requestOptions, sanitizeDescription } from "./http.js";
-import { calculateCodeChallenge, generateCodeVerifier, generateNonce, generateState } from "./pkce.js";
+import {
+  calculateCodeChallenge,
+  generateCodeVerifier,
+  generateNonce,
+  generateState,
+} from "./pkce.js";
 import { scopeString, toCredentials, wantsOpenId } from "./tokens.js";
 
 /**
@@ -131,10 +136,16 @@ export async function beginAuthorization(
   try {
     redirect = new URL(options.redirectUri);
   } catch {
-    throw new ConfigurationError(ErrorCode.CONFIG_INVALID, "The redirect URI is not an absolute URL.");
+    throw new ConfigurationError(
+      ErrorCode.CONFIG_INVALID,
+      "The redirect URI is not an absolute URL.",
+    );
   }
   if (redirect.hash) {
-    throw new ConfigurationError(ErrorCode.CONFIG_INVALID, "The redirect URI must not have a fragment.");
+    throw new ConfigurationError(
+      ErrorCode.CONFIG_INVALID,
+      "The redirect URI must not have a fragment.",
+    );
   }
 
   const codeVerifier = generateCodeVerifier();
@@ -279,7 +290,10 @@ export function receiveCallback(
     return fail(new ProtocolError(ErrorCode.CALLBACK_INVALID, "The callback has no code."));
   }
   const { status: _status, ...rest } = state;
-  return { outcome: "accepted", next: { ...rest, status: "code-received", callbackQuery: url.search } };
+  return {
+    outcome: "accepted",
+    next: { ...rest, status: "code-received", callbackQuery: url.search },
+  };
 }
 
 function constantTimeEqual(a: string, b: string): boolean {
@@ -317,7 +331,10 @@ export async function exchangeCode(
     );
   }
   if (state.clientId !== options.client.clientId) {
-    throw new ConfigurationError(ErrorCode.CONFIG_INVALID, "This login was started for another client id.");
+    throw new ConfigurationError(
+      ErrorCode.CONFIG_INVALID,
+      "This login was started for another client id.",
+    );
   }
   const { client, auth } = toOauthClient(options.client);
   const transport = requestOptions({
@@ -343,7 +360,8 @@ export async function exchangeCode(
     if (state.scope !== undefined && !additionalParameters.has("scope")) {
       additionalParameters.set("scope", state.scope);
     }
-    for (const resource of options.client.resource ?? []) additionalParameters.append("resource", resource);
+    for (const resource of options.client.resource ?? [])
+      additionalParameters.append("resource", resource);
   }
   const now = options.client.now ?? Date.now;
   try {

@@ -103,7 +103,10 @@ export function requestOptions(options: TransportOptions): {
   const guarded = guardedFetch(options);
   const result: {
     // biome-ignore lint/suspicious/noExplicitAny: as above
-    [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<any, any>) => Promise<Response>;
+    [oauth.customFetch]: (
+      url: string,
+      init: oauth.CustomFetchOptions<any, any>,
+    ) => Promise<Response>;
     [oauth.allowInsecureRequests]: boolean;
     signal?: AbortSignal;
   } = {

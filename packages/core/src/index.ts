@@ -1,4 +1,8 @@
-export type { AccessTokenResult, CredentialsSource, GetAccessTokenOptions } from "./access-token.js";
+export type {
+  AccessTokenResult,
+  CredentialsSource,
+  GetAccessTokenOptions,
+} from "./access-token.js";
 export { getAccessToken } from "./access-token.js";
 export type {
   AuthorizationCodeFlowState,
