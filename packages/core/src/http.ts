@@ -93,23 +93,20 @@ function describeCause(cause: unknown): string {
   return "unknown error";
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: oauth4webapi's method and body types vary per call
+type OauthFetch = (url: string, init: oauth.CustomFetchOptions<any, any>) => Promise<Response>;
+
 /** @internal oauth4webapi request options for these transport settings. */
-export function requestOptions(options: TransportOptions): {
-  // biome-ignore lint/suspicious/noExplicitAny: oauth4webapi's method and body types vary per call
-  [oauth.customFetch]: (url: string, init: oauth.CustomFetchOptions<any, any>) => Promise<Response>;
+export interface OauthRequestOptions {
+  [oauth.customFetch]: OauthFetch;
   [oauth.allowInsecureRequests]: boolean;
   signal?: AbortSignal;
-} {
+}
+
+/** @internal oauth4webapi request options for these transport settings. */
+export function requestOptions(options: TransportOptions): OauthRequestOptions {
   const guarded = guardedFetch(options);
-  const result: {
-    // biome-ignore lint/suspicious/noExplicitAny: as above
-    [oauth.customFetch]: (
-      url: string,
-      init: oauth.CustomFetchOptions<any, any>,
-    ) => Promise<Response>;
-    [oauth.allowInsecureRequests]: boolean;
-    signal?: AbortSignal;
-  } = {
+  const result: OauthRequestOptions = {
     [oauth.customFetch]: (url, init) => guarded(url, init as RequestInit),
     // Endpoint URLs are checked by checkEndpointUrl (S20) before any request is made.
     [oauth.allowInsecureRequests]: true,
