@@ -46,8 +46,11 @@ export interface CallbackServer {
    * `TransportError` (`TIMEOUT` / `ABORTED`) on timeout or abort.
    */
   waitForCallback(state: AwaitingCallbackState): Promise<CodeReceivedState>;
-  /** Stops listening and drops every connection. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops listening and drops every connection. Idempotent. When a callback was received but
+   * the browser has not yet fetched the result page, waits up to `graceMs` (default 1000) for it.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 const MAX_URL_LENGTH = 8192;
@@ -92,6 +95,10 @@ export async function startCallbackServer(
   let lastIgnoredReason = "";
   let outcome: Outcome | undefined;
   let requests = 0;
+  let markDoneServed: () => void = () => undefined;
+  const doneServed = new Promise<void>((resolve) => {
+    markDoneServed = resolve;
+  });
 
   const server: Server = createServer((req, res) => {
     requests++;
@@ -160,8 +167,10 @@ export async function startCallbackServer(
         send(res, 404, strayPage("The login has not finished yet."));
       } else if (outcome.kind === "success") {
         send(res, 200, successPage(options));
+        markDoneServed();
       } else {
         send(res, 200, failurePage(options, outcome.reason));
+        markDoneServed();
       }
       return;
     }
@@ -191,10 +200,21 @@ export async function startCallbackServer(
   }
 
   let closed = false;
-  const close = (): Promise<void> => {
-    if (closed) return Promise.resolve();
+  let timedOut = false;
+  const close = async (closeOptions: { graceMs?: number } = {}): Promise<void> => {
+    if (closed) return;
     closed = true;
-    return new Promise((resolve) => {
+    if (outcome && !timedOut) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        doneServed,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, closeOptions.graceMs ?? 1000);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
       for (const socket of sockets) socket.destroy();
@@ -214,6 +234,7 @@ export async function startCallbackServer(
       };
       const timer = setTimeout(() => {
         cleanup();
+        timedOut = true;
         outcome = { kind: "failure", reason: "The login timed out." };
         void close();
         reject(
@@ -226,6 +247,7 @@ export async function startCallbackServer(
       timer.unref?.();
       const onAbort = (): void => {
         cleanup();
+        timedOut = true;
         outcome = { kind: "failure", reason: "The login was cancelled." };
         void close();
         reject(

@@ -14,7 +14,7 @@ async function start(
   return server;
 }
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
+  await Promise.all(servers.splice(0).map((s) => s.close({ graceMs: 0 })));
 });
 
 function portIsClosed(port: number): Promise<boolean> {

@@ -1,0 +1,188 @@
+import { readFile } from "node:fs/promises";
+import { type ClientOptions, ConfigurationError, type CredentialKey, ErrorCode } from "@latchkey/core";
+import { Command, Option } from "commander";
+
+/** The options every command takes (CLI.md), as commander parses them. */
+export interface CommonFlags {
+  issuer?: string;
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  clientId?: string;
+  clientSecret?: string;
+  clientSecretFile?: string;
+  scope?: string[];
+  audience?: string;
+  resource?: string[];
+  redirectUri?: string;
+  port?: string;
+  authParam?: string[];
+  tokenParam?: string[];
+  refreshParam?: string[];
+  copyAuthParamsToTokenRequest?: boolean;
+  browserCommand?: string;
+  browser?: boolean;
+  timeout?: string;
+  profile?: string;
+  store?: string;
+  storeDir?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** Adds the options every command takes. Environment variables are `LATCHKEY_<FLAG>`. */
+export function addCommonOptions(command: Command, options: { requireClient: boolean }): Command {
+  const env = (flag: string): string => `LATCHKEY_${flag.toUpperCase().replaceAll("-", "_")}`;
+  const opt = (flags: string, description: string, name?: string): Option => {
+    const option = new Option(flags, description);
+    return name ? option.env(env(name)) : option;
+  };
+  command
+    .addOption(opt("--issuer <url>", "discover endpoints from this issuer (RFC 8414, then OpenID)", "issuer"))
+    .addOption(opt("--authorization-endpoint <url>", "explicit authorization endpoint", "authorization-endpoint"))
+    .addOption(opt("--token-endpoint <url>", "explicit token endpoint", "token-endpoint"))
+    .addOption(opt(`--client-id <id>`, options.requireClient ? "client id (required)" : "client id", "client-id"))
+    .addOption(opt("--client-secret <secret>", "client secret (confidential clients only)", "client-secret"))
+    .addOption(opt("--client-secret-file <file>", "read the client secret from a file", "client-secret-file"))
+    .addOption(new Option("--scope <scope>", "scope to request; space-separated, repeatable").argParser(collect))
+    .addOption(opt("--audience <audience>", "audience parameter", "audience"))
+    .addOption(new Option("--resource <uri>", "RFC 8707 resource indicator, repeatable").argParser(collect))
+    .addOption(opt("--redirect-uri <uri>", "loopback redirect URI (default http://127.0.0.1:0/callback)", "redirect-uri"))
+    .addOption(opt("--port <n>", "port of the loopback redirect URI (0 = any free port)", "port"))
+    .addOption(new Option("--auth-param <k=v>", "extra authorization request parameter, repeatable").argParser(collect))
+    .addOption(new Option("--token-param <k=v>", "extra token request parameter, repeatable").argParser(collect))
+    .addOption(new Option("--refresh-param <k=v>", "extra refresh request parameter, repeatable").argParser(collect))
+    .addOption(new Option("--copy-auth-params-to-token-request", "send the authorization parameters to the token endpoint too"))
+    .addOption(opt("--browser-command <cmd>", "how to open a URL (no shell; the URL is the last argument)", "browser-command"))
+    .addOption(new Option("--no-browser", "never open a browser; print the URL and wait"))
+    .addOption(opt("--timeout <seconds>", "how long to wait for the user (default 180)", "timeout"))
+    .addOption(opt("--profile <name>", "credentials profile (default \"default\")", "profile"))
+    .addOption(opt("--store <kind>", "auto | keyring | file | memory (default auto)", "store"))
+    .addOption(opt("--store-dir <dir>", "file store directory", "store-dir"))
+    .addOption(new Option("-v, --verbose", "show what is happening on stderr (never secrets)"))
+    .addOption(new Option("-q, --quiet", "only errors and required prompts on stderr"));
+  return command;
+}
+
+/** The configuration a command runs with, after flags, environment and defaults. */
+export interface ResolvedConfig {
+  client: ClientOptions;
+  key: CredentialKey;
+  redirect: { host: "127.0.0.1" | "::1"; port: number; path: string };
+  timeoutMs: number;
+  browserCommand: string | undefined;
+  openBrowser: boolean;
+  storeKind: "auto" | "keyring" | "file" | "memory";
+  storeDir: string | undefined;
+}
+
+function usage(message: string): ConfigurationError {
+  return new ConfigurationError(ErrorCode.CONFIG_INVALID, message);
+}
+
+function parsePairs(values: string[] | undefined, flag: string): Record<string, string> | undefined {
+  if (!values?.length) return undefined;
+  const result: Record<string, string> = {};
+  for (const value of values) {
+    const i = value.indexOf("=");
+    if (i <= 0) throw usage(`${flag} takes name=value (got "${value.slice(0, 40)}").`);
+    result[value.slice(0, i)] = value.slice(i + 1);
+  }
+  return result;
+}
+
+function parseRedirect(flags: CommonFlags): ResolvedConfig["redirect"] {
+  const text = flags.redirectUri ?? "http://127.0.0.1:0/callback";
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw usage("--redirect-uri is not an absolute URL.");
+  }
+  if (url.protocol !== "http:" || (url.hostname !== "127.0.0.1" && url.hostname !== "[::1]")) {
+    throw usage("--redirect-uri must be http://127.0.0.1:PORT/PATH or http://[::1]:PORT/PATH (RFC 8252 loopback).");
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw usage("--redirect-uri must not have a query, fragment or user info.");
+  }
+  let port = url.port === "" ? 0 : Number(url.port);
+  if (flags.port !== undefined) {
+    if (!/^\d+$/.test(flags.port) || Number(flags.port) > 65535) throw usage("--port must be a number from 0 to 65535.");
+    port = Number(flags.port);
+  }
+  return { host: url.hostname === "[::1]" ? "::1" : "127.0.0.1", port, path: url.pathname };
+}
+
+const STORE_KINDS = ["auto", "keyring", "file", "memory"] as const;
+
+/** Turns parsed flags into the configuration, or throws a usage error (exit 2). */
+export async function resolveConfig(
+  flags: CommonFlags,
+  defaults: { storeKind?: ResolvedConfig["storeKind"] } = {},
+): Promise<ResolvedConfig> {
+  const clientId = flags.clientId;
+  if (!clientId) throw usage("--client-id is required (or LATCHKEY_CLIENT_ID).");
+  if (flags.issuer === undefined && flags.tokenEndpoint === undefined) {
+    throw usage("Give --issuer (or --token-endpoint and --authorization-endpoint).");
+  }
+  let clientSecret = flags.clientSecret;
+  if (flags.clientSecretFile !== undefined) {
+    if (clientSecret !== undefined) throw usage("Give --client-secret or --client-secret-file, not both.");
+    try {
+      clientSecret = (await readFile(flags.clientSecretFile, "utf8")).trim();
+    } catch (cause) {
+      throw new ConfigurationError(ErrorCode.CONFIG_INVALID, `Cannot read --client-secret-file (${(cause as NodeJS.ErrnoException).code ?? "error"}).`, { cause });
+    }
+  }
+  const client: ClientOptions = { clientId };
+  if (flags.issuer !== undefined) client.issuer = flags.issuer.replace(/\/+$/, "") || flags.issuer;
+  if (flags.authorizationEndpoint !== undefined) client.authorizationEndpoint = flags.authorizationEndpoint;
+  if (flags.tokenEndpoint !== undefined) client.tokenEndpoint = flags.tokenEndpoint;
+  if (clientSecret !== undefined) client.clientSecret = clientSecret;
+  if (flags.scope?.length) client.scopes = flags.scope;
+  if (flags.audience !== undefined) client.audience = flags.audience;
+  if (flags.resource?.length) client.resource = flags.resource;
+  const authorizationParams = parsePairs(flags.authParam, "--auth-param");
+  if (authorizationParams) client.authorizationParams = authorizationParams;
+  const tokenParams = parsePairs(flags.tokenParam, "--token-param");
+  if (tokenParams) client.tokenParams = tokenParams;
+  const refreshParams = parsePairs(flags.refreshParam, "--refresh-param");
+  if (refreshParams) client.refreshParams = refreshParams;
+  if (flags.copyAuthParamsToTokenRequest) client.copyAuthorizationParamsToTokenRequest = true;
+
+  let timeoutMs = 180_000;
+  if (flags.timeout !== undefined) {
+    const seconds = Number(flags.timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw usage("--timeout must be a positive number of seconds.");
+    timeoutMs = Math.round(seconds * 1000);
+  }
+  const storeKind = (flags.store ?? defaults.storeKind ?? "auto") as ResolvedConfig["storeKind"];
+  if (!STORE_KINDS.includes(storeKind)) throw usage(`--store must be one of ${STORE_KINDS.join(", ")}.`);
+  const profile = flags.profile ?? "default";
+  if (!/^[\w.-]{1,64}$/.test(profile)) throw usage("--profile may use letters, digits, '.', '_' and '-' (at most 64).");
+
+  let issuerKey = client.issuer;
+  if (issuerKey === undefined) {
+    try {
+      issuerKey = new URL(flags.tokenEndpoint as string).origin;
+    } catch {
+      throw usage("--token-endpoint is not an absolute URL.");
+    }
+  }
+  return {
+    client,
+    key: { issuer: issuerKey, clientId, profile },
+    redirect: parseRedirect(flags),
+    timeoutMs,
+    browserCommand: flags.browserCommand,
+    openBrowser: flags.browser !== false,
+    storeKind,
+    storeDir: flags.storeDir,
+  };
+}
+
+/** Creates the program's subcommand with the common options. */
+export function commonCommand(name: string, description: string, requireClient = true): Command {
+  return addCommonOptions(new Command(name).description(description), { requireClient });
+}

@@ -1,0 +1,73 @@
+import {
+  ConfigurationError,
+  ErrorCode,
+  LatchkeyError,
+  LoginRequiredError,
+  ProtocolError,
+  StoreError,
+  TransportError,
+} from "@latchkey/core";
+
+/** The exit codes of CLI.md. */
+export const ExitCode = {
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  AUTH_FAILED: 3,
+  LOGIN_REQUIRED: 4,
+  NETWORK: 5,
+  INTERRUPTED: 130,
+} as const;
+
+/** One of the values of {@link ExitCode}. */
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+const BY_CODE: Partial<Record<ErrorCode, ExitCode>> = {
+  [ErrorCode.ABORTED]: ExitCode.INTERRUPTED,
+  [ErrorCode.TIMEOUT]: ExitCode.NETWORK,
+  [ErrorCode.PORT_IN_USE]: ExitCode.USAGE,
+  [ErrorCode.BROWSER_FAILED]: ExitCode.USAGE,
+  [ErrorCode.INVALID_CLIENT]: ExitCode.USAGE,
+  [ErrorCode.STORE_UNAVAILABLE]: ExitCode.USAGE,
+  [ErrorCode.STORE_CORRUPT]: ExitCode.INTERNAL,
+  [ErrorCode.LOGIN_REQUIRED]: ExitCode.LOGIN_REQUIRED,
+};
+
+/** The exit code for an error: by its stable code first, then by its class. */
+export function exitCodeFor(error: unknown): ExitCode {
+  if (!(error instanceof LatchkeyError)) return ExitCode.INTERNAL;
+  const byCode = BY_CODE[error.code];
+  if (byCode !== undefined) return byCode;
+  if (error instanceof ConfigurationError) return ExitCode.USAGE;
+  if (error instanceof ProtocolError) {
+    return error.code === ErrorCode.DISCOVERY_FAILED ? ExitCode.NETWORK : ExitCode.AUTH_FAILED;
+  }
+  if (error instanceof LoginRequiredError) return ExitCode.LOGIN_REQUIRED;
+  if (error instanceof TransportError) return ExitCode.NETWORK;
+  if (error instanceof StoreError) return ExitCode.INTERNAL;
+  return error.code === ErrorCode.CONFIG_INVALID ? ExitCode.USAGE : ExitCode.INTERNAL;
+}
+
+/** A one-line hint for the user, by error code. */
+export function hintFor(error: unknown): string | undefined {
+  if (!(error instanceof LatchkeyError)) return undefined;
+  switch (error.code) {
+    case ErrorCode.LOGIN_REQUIRED:
+      return "Run `latchkey login` (with the same --issuer, --client-id and --profile).";
+    case ErrorCode.INVALID_GRANT:
+      return "The session is no longer valid; run `latchkey login` again.";
+    case ErrorCode.INVALID_CLIENT:
+      return "Check --client-id and the client secret.";
+    case ErrorCode.NETWORK_ERROR:
+    case ErrorCode.SERVER_ERROR:
+      return "Check the network (HTTPS_PROXY, VPN) and try again; stored credentials were kept.";
+    case ErrorCode.TIMEOUT:
+      return "Nothing came back in time; run the command again, or raise --timeout.";
+    case ErrorCode.PORT_IN_USE:
+      return "Use --port 0 for a free port, or free the port.";
+    case ErrorCode.STORE_UNAVAILABLE:
+      return "Try --store file, or check the permissions of --store-dir.";
+    default:
+      return undefined;
+  }
+}

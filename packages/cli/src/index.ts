@@ -1,0 +1,3 @@
+export type { CliEnvironment } from "./main.js";
+export { runCli } from "./main.js";
+export { ExitCode, exitCodeFor } from "./exit-codes.js";

@@ -1,0 +1,57 @@
+import type { Writable } from "node:stream";
+
+/** Where and how much the CLI writes. stdout carries data only; humans read stderr. */
+export interface Output {
+  /** Data for scripts (stdout). */
+  data(text: string): void;
+  /** A message for the user (stderr), unless `--quiet`. */
+  info(text: string): void;
+  /** Something the user must act on (stderr), even with `--quiet`. */
+  prompt(text: string): void;
+  /** A warning (stderr), even with `--quiet`. */
+  warn(text: string): void;
+  /** An error line (stderr), always. */
+  error(text: string): void;
+  /** Detail shown with `-v` only. Callers pass no secrets; query strings are redacted by callers. */
+  debug(text: string): void;
+  /** Whether `-v` is on. */
+  readonly verbose: boolean;
+}
+
+/** Options of {@link createOutput}. */
+export interface OutputOptions {
+  stdout: Writable;
+  stderr: Writable & { isTTY?: boolean };
+  env: Readonly<Record<string, string | undefined>>;
+  verbose: boolean;
+  quiet: boolean;
+}
+
+/** Creates the CLI's output; colours only on a TTY and never with `NO_COLOR`. */
+export function createOutput(options: OutputOptions): Output {
+  const color = options.stderr.isTTY === true && !options.env.NO_COLOR && options.env.TERM !== "dumb";
+  const paint = (code: string, text: string): string => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const started = Date.now();
+  return {
+    verbose: options.verbose,
+    data: (text) => options.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+    info: (text) => {
+      if (!options.quiet) options.stderr.write(`${text}\n`);
+    },
+    prompt: (text) => options.stderr.write(`${text}\n`),
+    warn: (text) => options.stderr.write(`${paint("33", "warning:")} ${text}\n`),
+    error: (text) => options.stderr.write(`${paint("31", "error:")} ${text}\n`),
+    debug: (text) => {
+      if (options.verbose) {
+        const ms = String(Date.now() - started).padStart(5);
+        options.stderr.write(`${paint("2", `[${ms} ms]`)} ${text}\n`);
+      }
+    },
+  };
+}
+
+/** Removes terminal control characters from text that came from a server (S50). */
+export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "\uFFFD");
+}

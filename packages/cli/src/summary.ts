@@ -1,0 +1,91 @@
+import type { Credentials } from "@latchkey/core";
+import { printable } from "./output.js";
+
+const SECRET_CLAIMS = new Set(["nonce", "at_hash", "c_hash", "s_hash", "sid"]);
+
+/** The payload of a JWT, decoded without verification, for display only; undefined if not a JWT. */
+export function decodeJwtPayload(jwt: string | undefined): Record<string, unknown> | undefined {
+  if (!jwt) return undefined;
+  const part = jwt.split(".")[1];
+  if (!part) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What `status`, `demo` and `login --json` show: never a token (S42). */
+export interface CredentialsSummary {
+  profile: string;
+  issuer: string;
+  client_id: string;
+  store: string;
+  logged_in: boolean;
+  expires_at?: string;
+  expires_in?: number;
+  scope?: string;
+  subject?: string;
+  has_refresh_token?: boolean;
+  id_token_claims?: Record<string, unknown>;
+}
+
+/** Builds the secret-free summary of stored credentials. */
+export function summarize(
+  credentials: Credentials | undefined,
+  context: { profile: string; issuer: string; clientId: string; store: string; now: number },
+): CredentialsSummary {
+  const summary: CredentialsSummary = {
+    profile: context.profile,
+    issuer: context.issuer,
+    client_id: context.clientId,
+    store: context.store,
+    logged_in: credentials !== undefined,
+  };
+  if (!credentials) return summary;
+  if (credentials.expiresAt !== undefined) {
+    summary.expires_at = new Date(credentials.expiresAt).toISOString();
+    summary.expires_in = Math.max(0, Math.floor((credentials.expiresAt - context.now) / 1000));
+  }
+  if (credentials.scope !== undefined) summary.scope = credentials.scope;
+  summary.has_refresh_token = credentials.refreshToken !== undefined;
+  const claims = decodeJwtPayload(credentials.idToken);
+  const sub = claims?.sub ?? decodeJwtPayload(credentials.accessToken)?.sub;
+  if (typeof sub === "string") summary.subject = sub;
+  if (claims) {
+    summary.id_token_claims = Object.fromEntries(Object.entries(claims).filter(([name]) => !SECRET_CLAIMS.has(name)));
+  }
+  return summary;
+}
+
+function relative(seconds: number): string {
+  if (seconds < 90) return `${seconds} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** The summary as aligned text lines, with server-provided strings made printable. */
+export function formatSummary(summary: CredentialsSummary): string {
+  const rows: [string, string][] = [
+    ["Profile", summary.profile],
+    ["Issuer", summary.issuer],
+    ["Client", summary.client_id],
+    ["Store", summary.store],
+    ["Logged in", summary.logged_in ? "yes" : "no"],
+  ];
+  if (summary.subject !== undefined) rows.push(["Subject", summary.subject]);
+  if (summary.expires_at !== undefined) {
+    rows.push(["Expires", `${summary.expires_at} (in ${relative(summary.expires_in ?? 0)})`]);
+  }
+  if (summary.scope !== undefined) rows.push(["Scopes", summary.scope]);
+  if (summary.has_refresh_token !== undefined) rows.push(["Refresh token", summary.has_refresh_token ? "yes" : "no"]);
+  if (summary.id_token_claims) {
+    const claims = Object.entries(summary.id_token_claims)
+      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+      .join(", ");
+    rows.push(["ID token", claims]);
+  }
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+  return rows.map(([label, value]) => `${`${label}:`.padEnd(width)}${printable(value)}`).join("\n");
+}
