@@ -1,5 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { type ClientOptions, ConfigurationError, type CredentialKey, ErrorCode } from "@latchkey/core";
+import {
+  type ClientOptions,
+  ConfigurationError,
+  type CredentialKey,
+  ErrorCode,
+} from "@latchkey/core";
 import { Command, Option } from "commander";
 
 /** The options every command takes (CLI.md), as commander parses them. */
@@ -29,7 +34,10 @@ export interface CommonFlags {
   quiet?: boolean;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  value,
+];
 
 /** Adds the options every command takes. Environment variables are `LATCHKEY_<FLAG>`. */
 export function addCommonOptions(command: Command, options: { requireClient: boolean }): Command {
@@ -39,25 +47,87 @@ export function addCommonOptions(command: Command, options: { requireClient: boo
     return name ? option.env(env(name)) : option;
   };
   command
-    .addOption(opt("--issuer <url>", "discover endpoints from this issuer (RFC 8414, then OpenID)", "issuer"))
-    .addOption(opt("--authorization-endpoint <url>", "explicit authorization endpoint", "authorization-endpoint"))
+    .addOption(
+      opt(
+        "--issuer <url>",
+        "discover endpoints from this issuer (RFC 8414, then OpenID)",
+        "issuer",
+      ),
+    )
+    .addOption(
+      opt(
+        "--authorization-endpoint <url>",
+        "explicit authorization endpoint",
+        "authorization-endpoint",
+      ),
+    )
     .addOption(opt("--token-endpoint <url>", "explicit token endpoint", "token-endpoint"))
-    .addOption(opt(`--client-id <id>`, options.requireClient ? "client id (required)" : "client id", "client-id"))
-    .addOption(opt("--client-secret <secret>", "client secret (confidential clients only)", "client-secret"))
-    .addOption(opt("--client-secret-file <file>", "read the client secret from a file", "client-secret-file"))
-    .addOption(new Option("--scope <scope>", "scope to request; space-separated, repeatable").argParser(collect))
+    .addOption(
+      opt(
+        `--client-id <id>`,
+        options.requireClient ? "client id (required)" : "client id",
+        "client-id",
+      ),
+    )
+    .addOption(
+      opt("--client-secret <secret>", "client secret (confidential clients only)", "client-secret"),
+    )
+    .addOption(
+      opt(
+        "--client-secret-file <file>",
+        "read the client secret from a file",
+        "client-secret-file",
+      ),
+    )
+    .addOption(
+      new Option("--scope <scope>", "scope to request; space-separated, repeatable").argParser(
+        collect,
+      ),
+    )
     .addOption(opt("--audience <audience>", "audience parameter", "audience"))
-    .addOption(new Option("--resource <uri>", "RFC 8707 resource indicator, repeatable").argParser(collect))
-    .addOption(opt("--redirect-uri <uri>", "loopback redirect URI (default http://127.0.0.1:0/callback)", "redirect-uri"))
+    .addOption(
+      new Option("--resource <uri>", "RFC 8707 resource indicator, repeatable").argParser(collect),
+    )
+    .addOption(
+      opt(
+        "--redirect-uri <uri>",
+        "loopback redirect URI (default http://127.0.0.1:0/callback)",
+        "redirect-uri",
+      ),
+    )
     .addOption(opt("--port <n>", "port of the loopback redirect URI (0 = any free port)", "port"))
-    .addOption(new Option("--auth-param <k=v>", "extra authorization request parameter, repeatable").argParser(collect))
-    .addOption(new Option("--token-param <k=v>", "extra token request parameter, repeatable").argParser(collect))
-    .addOption(new Option("--refresh-param <k=v>", "extra refresh request parameter, repeatable").argParser(collect))
-    .addOption(new Option("--copy-auth-params-to-token-request", "send the authorization parameters to the token endpoint too"))
-    .addOption(opt("--browser-command <cmd>", "how to open a URL (no shell; the URL is the last argument)", "browser-command"))
+    .addOption(
+      new Option(
+        "--auth-param <k=v>",
+        "extra authorization request parameter, repeatable",
+      ).argParser(collect),
+    )
+    .addOption(
+      new Option("--token-param <k=v>", "extra token request parameter, repeatable").argParser(
+        collect,
+      ),
+    )
+    .addOption(
+      new Option("--refresh-param <k=v>", "extra refresh request parameter, repeatable").argParser(
+        collect,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--copy-auth-params-to-token-request",
+        "send the authorization parameters to the token endpoint too",
+      ),
+    )
+    .addOption(
+      opt(
+        "--browser-command <cmd>",
+        "how to open a URL (no shell; the URL is the last argument)",
+        "browser-command",
+      ),
+    )
     .addOption(new Option("--no-browser", "never open a browser; print the URL and wait"))
     .addOption(opt("--timeout <seconds>", "how long to wait for the user (default 180)", "timeout"))
-    .addOption(opt("--profile <name>", "credentials profile (default \"default\")", "profile"))
+    .addOption(opt("--profile <name>", 'credentials profile (default "default")', "profile"))
     .addOption(opt("--store <kind>", "auto | keyring | file | memory (default auto)", "store"))
     .addOption(opt("--store-dir <dir>", "file store directory", "store-dir"))
     .addOption(new Option("-v, --verbose", "show what is happening on stderr (never secrets)"))
@@ -81,7 +151,10 @@ function usage(message: string): ConfigurationError {
   return new ConfigurationError(ErrorCode.CONFIG_INVALID, message);
 }
 
-function parsePairs(values: string[] | undefined, flag: string): Record<string, string> | undefined {
+function parsePairs(
+  values: string[] | undefined,
+  flag: string,
+): Record<string, string> | undefined {
   if (!values?.length) return undefined;
   const result: Record<string, string> = {};
   for (const value of values) {
@@ -101,14 +174,17 @@ function parseRedirect(flags: CommonFlags): ResolvedConfig["redirect"] {
     throw usage("--redirect-uri is not an absolute URL.");
   }
   if (url.protocol !== "http:" || (url.hostname !== "127.0.0.1" && url.hostname !== "[::1]")) {
-    throw usage("--redirect-uri must be http://127.0.0.1:PORT/PATH or http://[::1]:PORT/PATH (RFC 8252 loopback).");
+    throw usage(
+      "--redirect-uri must be http://127.0.0.1:PORT/PATH or http://[::1]:PORT/PATH (RFC 8252 loopback).",
+    );
   }
   if (url.search || url.hash || url.username || url.password) {
     throw usage("--redirect-uri must not have a query, fragment or user info.");
   }
   let port = url.port === "" ? 0 : Number(url.port);
   if (flags.port !== undefined) {
-    if (!/^\d+$/.test(flags.port) || Number(flags.port) > 65535) throw usage("--port must be a number from 0 to 65535.");
+    if (!/^\d+$/.test(flags.port) || Number(flags.port) > 65535)
+      throw usage("--port must be a number from 0 to 65535.");
     port = Number(flags.port);
   }
   return { host: url.hostname === "[::1]" ? "::1" : "127.0.0.1", port, path: url.pathname };
@@ -128,16 +204,22 @@ export async function resolveConfig(
   }
   let clientSecret = flags.clientSecret;
   if (flags.clientSecretFile !== undefined) {
-    if (clientSecret !== undefined) throw usage("Give --client-secret or --client-secret-file, not both.");
+    if (clientSecret !== undefined)
+      throw usage("Give --client-secret or --client-secret-file, not both.");
     try {
       clientSecret = (await readFile(flags.clientSecretFile, "utf8")).trim();
     } catch (cause) {
-      throw new ConfigurationError(ErrorCode.CONFIG_INVALID, `Cannot read --client-secret-file (${(cause as NodeJS.ErrnoException).code ?? "error"}).`, { cause });
+      throw new ConfigurationError(
+        ErrorCode.CONFIG_INVALID,
+        `Cannot read --client-secret-file (${(cause as NodeJS.ErrnoException).code ?? "error"}).`,
+        { cause },
+      );
     }
   }
   const client: ClientOptions = { clientId };
   if (flags.issuer !== undefined) client.issuer = flags.issuer.replace(/\/+$/, "") || flags.issuer;
-  if (flags.authorizationEndpoint !== undefined) client.authorizationEndpoint = flags.authorizationEndpoint;
+  if (flags.authorizationEndpoint !== undefined)
+    client.authorizationEndpoint = flags.authorizationEndpoint;
   if (flags.tokenEndpoint !== undefined) client.tokenEndpoint = flags.tokenEndpoint;
   if (clientSecret !== undefined) client.clientSecret = clientSecret;
   if (flags.scope?.length) client.scopes = flags.scope;
@@ -154,13 +236,16 @@ export async function resolveConfig(
   let timeoutMs = 180_000;
   if (flags.timeout !== undefined) {
     const seconds = Number(flags.timeout);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw usage("--timeout must be a positive number of seconds.");
+    if (!Number.isFinite(seconds) || seconds <= 0)
+      throw usage("--timeout must be a positive number of seconds.");
     timeoutMs = Math.round(seconds * 1000);
   }
   const storeKind = (flags.store ?? defaults.storeKind ?? "auto") as ResolvedConfig["storeKind"];
-  if (!STORE_KINDS.includes(storeKind)) throw usage(`--store must be one of ${STORE_KINDS.join(", ")}.`);
+  if (!STORE_KINDS.includes(storeKind))
+    throw usage(`--store must be one of ${STORE_KINDS.join(", ")}.`);
   const profile = flags.profile ?? "default";
-  if (!/^[\w.-]{1,64}$/.test(profile)) throw usage("--profile may use letters, digits, '.', '_' and '-' (at most 64).");
+  if (!/^[\w.-]{1,64}$/.test(profile))
+    throw usage("--profile may use letters, digits, '.', '_' and '-' (at most 64).");
 
   let issuerKey = client.issuer;
   if (issuerKey === undefined) {

@@ -11,7 +11,11 @@ import {
   type TokenStore,
 } from "@latchkey/core";
 import { createTokenStore } from "@latchkey/keyring-store";
-import { type BrowserLoginEvent, browserUnavailableReason, loginWithBrowser } from "@latchkey/node-server";
+import {
+  type BrowserLoginEvent,
+  browserUnavailableReason,
+  loginWithBrowser,
+} from "@latchkey/node-server";
 import { Command, CommanderError, Option } from "commander";
 import { type CommonFlags, commonCommand, type ResolvedConfig, resolveConfig } from "./config.js";
 import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
@@ -35,7 +39,9 @@ interface Context {
 }
 
 const VERSION: string = (
-  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  }
 ).version;
 
 const TOKEN_FORMATS = ["raw", "json", "header", "exec-credential"] as const;
@@ -50,7 +56,11 @@ async function openStore(config: ResolvedConfig, ctx: Context): Promise<TokenSto
   return store;
 }
 
-function loginEvents(ctx: Context, host: string): (event: BrowserLoginEvent) => void {
+function loginEvents(
+  ctx: Context,
+  host: string,
+  headless: boolean,
+): (event: BrowserLoginEvent) => void {
   return (event) => {
     switch (event.type) {
       case "listening":
@@ -58,9 +68,11 @@ function loginEvents(ctx: Context, host: string): (event: BrowserLoginEvent) => 
         return;
       case "authorization-url":
         ctx.out.prompt(
-          event.opening
-            ? `Opening a browser to log in to ${host}. If none opens, visit:`
-            : `To log in to ${host}, open this URL in a browser on this machine:`,
+          headless
+            ? `Following the login URL headlessly for ${host}:`
+            : event.opening
+              ? `Opening a browser to log in to ${host}. If none opens, visit:`
+              : `To log in to ${host}, open this URL in a browser on this machine:`,
         );
         ctx.out.prompt(`  ${event.url}`);
         return;
@@ -86,11 +98,17 @@ function loginEvents(ctx: Context, host: string): (event: BrowserLoginEvent) => 
 
 type Opener = false | { command?: string } | ((url: string) => Promise<void>);
 
-async function interactiveLogin(config: ResolvedConfig, ctx: Context, opener?: Opener): Promise<Credentials> {
+async function interactiveLogin(
+  config: ResolvedConfig,
+  ctx: Context,
+  opener?: Opener,
+): Promise<Credentials> {
   const started = Date.now();
   const server = await resolveServer(config.client, { signal: ctx.signal });
   ctx.out.debug(`discovered ${redactUrl(server.issuer)} in ${Date.now() - started} ms`);
-  ctx.out.debug(`authorization endpoint ${redactUrl(server.authorization_endpoint ?? "(none)")}, token endpoint ${redactUrl(server.token_endpoint ?? "(none)")}`);
+  ctx.out.debug(
+    `authorization endpoint ${redactUrl(server.authorization_endpoint ?? "(none)")}, token endpoint ${redactUrl(server.token_endpoint ?? "(none)")}`,
+  );
   let browser: Opener;
   if (opener !== undefined) {
     browser = opener;
@@ -112,7 +130,7 @@ async function interactiveLogin(config: ResolvedConfig, ctx: Context, opener?: O
     signal: ctx.signal,
     browser,
     endpointName: host,
-    onEvent: loginEvents(ctx, host),
+    onEvent: loginEvents(ctx, host, typeof browser === "function"),
   });
   ctx.out.debug(`login completed in ${Date.now() - started} ms`);
   return credentials;
@@ -146,15 +164,22 @@ function formatToken(credentials: Credentials, format: TokenFormat, env: Context
       if (env.KUBERNETES_EXEC_INFO) {
         try {
           const info = JSON.parse(env.KUBERNETES_EXEC_INFO) as { apiVersion?: unknown };
-          if (typeof info.apiVersion === "string" && info.apiVersion.startsWith("client.authentication.k8s.io/")) {
+          if (
+            typeof info.apiVersion === "string" &&
+            info.apiVersion.startsWith("client.authentication.k8s.io/")
+          ) {
             apiVersion = info.apiVersion;
           }
         } catch {
-          throw new ConfigurationError(ErrorCode.CONFIG_INVALID, "KUBERNETES_EXEC_INFO is not valid JSON.");
+          throw new ConfigurationError(
+            ErrorCode.CONFIG_INVALID,
+            "KUBERNETES_EXEC_INFO is not valid JSON.",
+          );
         }
       }
       const status: Record<string, string> = { token: credentials.accessToken };
-      if (credentials.expiresAt !== undefined) status.expirationTimestamp = rfc3339(credentials.expiresAt);
+      if (credentials.expiresAt !== undefined)
+        status.expirationTimestamp = rfc3339(credentials.expiresAt);
       return JSON.stringify({ apiVersion, kind: "ExecCredential", status });
     }
     default: {
@@ -164,7 +189,11 @@ function formatToken(credentials: Credentials, format: TokenFormat, env: Context
   }
 }
 
-function buildProgram(ctx: Context, run: (action: () => Promise<void>) => void, setOut: (flags: CommonFlags) => void): Command {
+function buildProgram(
+  ctx: Context,
+  run: (action: () => Promise<void>) => void,
+  setOut: (flags: CommonFlags) => void,
+): Command {
   const program = new Command("latchkey")
     .description("Log in with OAuth 2.0 / OpenID Connect from the command line.")
     .version(VERSION, "--version", "print the version")
@@ -180,22 +209,45 @@ function buildProgram(ctx: Context, run: (action: () => Promise<void>) => void, 
         const store = await openStore(config, ctx);
         const credentials = await interactiveLogin(config, ctx);
         await store.set(config.key, credentials);
-        const summary = summarize(credentials, { profile: config.key.profile, issuer: config.key.issuer, clientId: config.key.clientId, store: store.kind, now: Date.now() });
-        ctx.out.info(`Logged in to ${new URL(config.key.issuer).host}${summary.subject ? ` as ${summary.subject}` : ""} (profile ${config.key.profile}, ${store.kind} store).`);
+        const summary = summarize(credentials, {
+          profile: config.key.profile,
+          issuer: config.key.issuer,
+          clientId: config.key.clientId,
+          store: store.kind,
+          now: Date.now(),
+        });
+        ctx.out.info(
+          `Logged in to ${new URL(config.key.issuer).host}${summary.subject ? ` as ${summary.subject}` : ""} (profile ${config.key.profile}, ${store.kind} store).`,
+        );
         if (flags.json) ctx.out.data(JSON.stringify(summary));
       }),
     );
 
-  const token = commonCommand("token", "print a valid access token: stored, refreshed, or from a new login")
-    .addOption(new Option("--format <format>", "raw | json | header | exec-credential").choices(TOKEN_FORMATS).default("raw"))
-    .addOption(new Option("--min-validity <seconds>", "refresh when the token expires within this many seconds").default("60"))
+  const token = commonCommand(
+    "token",
+    "print a valid access token: stored, refreshed, or from a new login",
+  )
+    .addOption(
+      new Option("--format <format>", "raw | json | header | exec-credential")
+        .choices(TOKEN_FORMATS)
+        .default("raw"),
+    )
+    .addOption(
+      new Option(
+        "--min-validity <seconds>",
+        "refresh when the token expires within this many seconds",
+      ).default("60"),
+    )
     .addOption(new Option("--no-login", "fail with exit code 4 instead of starting a login"))
     .action((flags: CommonFlags & { format: TokenFormat; minValidity: string; login?: boolean }) =>
       run(async () => {
         setOut(flags);
         const minValiditySeconds = Number(flags.minValidity);
         if (!Number.isFinite(minValiditySeconds) || minValiditySeconds < 0) {
-          throw new ConfigurationError(ErrorCode.CONFIG_INVALID, "--min-validity must be a number of seconds.");
+          throw new ConfigurationError(
+            ErrorCode.CONFIG_INVALID,
+            "--min-validity must be a number of seconds.",
+          );
         }
         const config = await resolveConfig(flags);
         const store = await openStore(config, ctx);
@@ -214,31 +266,57 @@ function buildProgram(ctx: Context, run: (action: () => Promise<void>) => void, 
       }),
     );
 
-  const demo = commonCommand("demo", "run a real login against an embedded fake authorization server", false)
+  const demo = commonCommand(
+    "demo",
+    "run a real login against an embedded fake authorization server",
+    false,
+  )
     .addOption(new Option("--json", "print the summary as JSON on stdout"))
     .action((flags: CommonFlags & { json?: boolean }) =>
       run(async () => {
         setOut(flags);
-        const { startFakeAuthorizationServer, followLoginRedirects } = await import("@latchkey/testing");
+        const { startFakeAuthorizationServer, followLoginRedirects } = await import(
+          "@latchkey/testing"
+        );
         const idp = await startFakeAuthorizationServer({});
         try {
-          ctx.out.info(`Started a fake authorization server at ${idp.issuer} (it approves every login as "alice").`);
+          ctx.out.info(
+            `Started a fake authorization server at ${idp.issuer} (it approves every login as "alice").`,
+          );
           const config = await resolveConfig(
-            { ...flags, issuer: idp.issuer, clientId: flags.clientId ?? "latchkey", scope: flags.scope ?? ["openid", "profile"] },
+            {
+              ...flags,
+              issuer: idp.issuer,
+              clientId: flags.clientId ?? "latchkey",
+              scope: flags.scope ?? ["openid", "profile"],
+            },
             { storeKind: "memory" },
           );
           const store = await openStore(config, ctx);
           let opener: Opener | undefined;
-          const reason = config.browserCommand === undefined ? browserUnavailableReason({ env: ctx.env }) : undefined;
+          const reason =
+            config.browserCommand === undefined
+              ? browserUnavailableReason({ env: ctx.env })
+              : undefined;
           if (config.openBrowser && reason) {
-            ctx.out.info(`No browser can be opened here (${reason}); completing the demo login headlessly.`);
+            ctx.out.info(
+              `No browser can be opened here (${reason}); completing the demo login headlessly.`,
+            );
             opener = async (url) => {
-              void followLoginRedirects(url).catch((error: unknown) => ctx.out.warn(`headless login failed: ${String(error)}`));
+              void followLoginRedirects(url).catch((error: unknown) =>
+                ctx.out.warn(`headless login failed: ${String(error)}`),
+              );
             };
           }
           const credentials = await interactiveLogin(config, ctx, opener);
           await store.set(config.key, credentials);
-          const summary = summarize(await store.get(config.key), { profile: config.key.profile, issuer: config.key.issuer, clientId: config.key.clientId, store: store.kind, now: Date.now() });
+          const summary = summarize(await store.get(config.key), {
+            profile: config.key.profile,
+            issuer: config.key.issuer,
+            clientId: config.key.clientId,
+            store: store.kind,
+            now: Date.now(),
+          });
           ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
         } finally {
           await idp.close();
@@ -246,7 +324,10 @@ function buildProgram(ctx: Context, run: (action: () => Promise<void>) => void, 
       }),
     );
 
-  program.addCommand(login).addCommand(token).addCommand(demo);
+  for (const command of [login, token, demo]) {
+    command.exitOverride().showHelpAfterError("(run with --help for usage)");
+    program.addCommand(command);
+  }
   return program;
 }
 
@@ -255,7 +336,13 @@ function buildProgram(ctx: Context, run: (action: () => Promise<void>) => void, 
  * becomes one line and a hint on stderr; an unexpected one a short report (the stack with `-v`).
  */
 export async function runCli(environment: CliEnvironment): Promise<number> {
-  let out = createOutput({ stdout: environment.stdout, stderr: environment.stderr, env: environment.env, verbose: false, quiet: false });
+  let out = createOutput({
+    stdout: environment.stdout,
+    stderr: environment.stderr,
+    env: environment.env,
+    verbose: false,
+    quiet: false,
+  });
   const signal = environment.signal ?? new AbortController().signal;
   const ctx: Context = { out, env: environment.env, signal };
   let pending: Promise<void> | undefined;
@@ -265,14 +352,22 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
       pending = action();
     },
     (flags) => {
-      out = createOutput({ stdout: environment.stdout, stderr: environment.stderr, env: environment.env, verbose: flags.verbose === true, quiet: flags.quiet === true && flags.verbose !== true });
+      out = createOutput({
+        stdout: environment.stdout,
+        stderr: environment.stderr,
+        env: environment.env,
+        verbose: flags.verbose === true,
+        quiet: flags.quiet === true && flags.verbose !== true,
+      });
       ctx.out = out;
     },
   );
-  program.configureOutput({
-    writeOut: (text) => environment.stdout.write(text),
-    writeErr: (text) => environment.stderr.write(text),
-  });
+  const streams = {
+    writeOut: (text: string) => environment.stdout.write(text),
+    writeErr: (text: string) => environment.stderr.write(text),
+  };
+  program.configureOutput(streams);
+  for (const command of program.commands) command.configureOutput(streams);
   try {
     await program.parseAsync([...environment.argv], { from: "user" });
     if (pending) await pending;
@@ -283,7 +378,12 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
     return ExitCode.OK;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return ExitCode.OK;
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+      )
+        return ExitCode.OK;
       return ExitCode.USAGE;
     }
     const code = exitCodeFor(error);
@@ -293,7 +393,9 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
       if (hint && code !== ExitCode.INTERRUPTED) out.info(`hint: ${hint}`);
       if (out.verbose) out.debug(`error code ${error.code}`);
     } else {
-      out.error(`unexpected internal error: ${error instanceof Error ? error.name : "unknown"}. Run with -v for details and report it.`);
+      out.error(
+        `unexpected internal error: ${error instanceof Error ? error.name : "unknown"}. Run with -v for details and report it.`,
+      );
       if (out.verbose && error instanceof Error && error.stack) out.debug(error.stack);
     }
     return code;

@@ -29,8 +29,10 @@ export interface OutputOptions {
 
 /** Creates the CLI's output; colours only on a TTY and never with `NO_COLOR`. */
 export function createOutput(options: OutputOptions): Output {
-  const color = options.stderr.isTTY === true && !options.env.NO_COLOR && options.env.TERM !== "dumb";
-  const paint = (code: string, text: string): string => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const color =
+    options.stderr.isTTY === true && !options.env.NO_COLOR && options.env.TERM !== "dumb";
+  const paint = (code: string, text: string): string =>
+    color ? `\u001b[${code}m${text}\u001b[0m` : text;
   const started = Date.now();
   return {
     verbose: options.verbose,

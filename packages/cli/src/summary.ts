@@ -10,7 +10,9 @@ export function decodeJwtPayload(jwt: string | undefined): Record<string, unknow
   if (!part) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
-    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -54,7 +56,9 @@ export function summarize(
   const sub = claims?.sub ?? decodeJwtPayload(credentials.accessToken)?.sub;
   if (typeof sub === "string") summary.subject = sub;
   if (claims) {
-    summary.id_token_claims = Object.fromEntries(Object.entries(claims).filter(([name]) => !SECRET_CLAIMS.has(name)));
+    summary.id_token_claims = Object.fromEntries(
+      Object.entries(claims).filter(([name]) => !SECRET_CLAIMS.has(name)),
+    );
   }
   return summary;
 }
@@ -79,7 +83,8 @@ export function formatSummary(summary: CredentialsSummary): string {
     rows.push(["Expires", `${summary.expires_at} (in ${relative(summary.expires_in ?? 0)})`]);
   }
   if (summary.scope !== undefined) rows.push(["Scopes", summary.scope]);
-  if (summary.has_refresh_token !== undefined) rows.push(["Refresh token", summary.has_refresh_token ? "yes" : "no"]);
+  if (summary.has_refresh_token !== undefined)
+    rows.push(["Refresh token", summary.has_refresh_token ? "yes" : "no"]);
   if (summary.id_token_claims) {
     const claims = Object.entries(summary.id_token_claims)
       .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// The whole test suite, as CI runs it: system packages, build, lint, typecheck, package checks,
+// every package's vitest run; then one line "N passed, N failed[, N skipped]" totalled over all
+// packages. Exits non-zero on any failure.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
+
+function run(command, args, options = {}) {
+  console.error(`\n$ ${command} ${args.join(" ")}`);
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env, ...options });
+  return result.status ?? 1;
+}
+
+function installSystemPackages() {
+  if (process.platform !== "linux" || !existsSync("/usr/bin/apt-get")) return 0;
+  const wanted = readFileSync(join(root, "scripts/system-packages.txt"), "utf8")
+    .split("\n")
+    .map((line) => line.replace(/#.*/, "").trim())
+    .filter(Boolean);
+  const missing = wanted.filter(
+    (name) =>
+      spawnSync("dpkg-query", ["-W", "-f=$" + "{Status}", name], {
+        encoding: "utf8",
+      }).stdout?.includes("install ok installed") !== true,
+  );
+  if (missing.length === 0) return 0;
+  if (process.getuid?.() !== 0) {
+    console.error(
+      `Missing Debian packages: ${missing.join(" ")}. Install them (as root): apt-get install ${missing.join(" ")}`,
+    );
+    return 1;
+  }
+  const aptEnv = { ...env, DEBIAN_FRONTEND: "noninteractive" };
+  if (run("apt-get", ["update", "-qq"], { env: aptEnv }) !== 0) return 1;
+  return run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], {
+    env: aptEnv,
+  });
+}
+
+const packagesDir = join(root, "packages");
+const packages = readdirSync(packagesDir).filter((name) =>
+  existsSync(join(packagesDir, name, "package.json")),
+);
+for (const name of packages)
+  rmSync(join(packagesDir, name, ".vitest-results.json"), { force: true });
+
+const steps = [];
+steps.push(["system packages", installSystemPackages()]);
+steps.push(["build", run("pnpm", ["exec", "turbo", "run", "build", "--output-logs=errors-only"])]);
+steps.push(["lint", run("pnpm", ["exec", "biome", "lint", "."])]);
+steps.push([
+  "typecheck",
+  run("pnpm", ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]),
+]);
+steps.push([
+  "package checks",
+  run("pnpm", ["exec", "turbo", "run", "check:package", "--output-logs=errors-only"]),
+]);
+steps.push([
+  "tests",
+  run("pnpm", ["exec", "turbo", "run", "test", "--continue", "--concurrency=1"]),
+]);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const name of packages) {
+  const file = join(packagesDir, name, ".vitest-results.json");
+  if (!existsSync(file)) {
+    console.error(`packages/${name}: no test results (its test run did not complete)`);
+    failed += 1;
+    continue;
+  }
+  const report = JSON.parse(readFileSync(file, "utf8"));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  skipped += report.numPendingTests + report.numTodoTests;
+  // A test file that failed to load counts as a failure even though it ran no test.
+  failed += report.testResults.filter(
+    (file) => file.status === "failed" && file.assertionResults.length === 0,
+  ).length;
+}
+
+const failedSteps = steps.filter(([, status]) => status !== 0).map(([name]) => name);
+if (failedSteps.length) console.error(`\nFailed steps: ${failedSteps.join(", ")}`);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.exit(failedSteps.length || failed ? 1 : 0);
