@@ -1,0 +1,18 @@
+// `pnpm bench`: builds, then runs every benchmark in this folder and prints its figures.
+import { spawnSync } from "node:child_process";
+
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1" };
+const build = spawnSync("pnpm", ["exec", "turbo", "run", "build", "--output-logs=errors-only"], {
+  stdio: "inherit",
+  env,
+});
+if (build.status !== 0) process.exit(build.status ?? 1);
+let failed = 0;
+for (const script of ["token-hot-path.mjs"]) {
+  const result = spawnSync(process.execPath, [new URL(script, import.meta.url).pathname], {
+    stdio: "inherit",
+    env,
+  });
+  if (result.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);

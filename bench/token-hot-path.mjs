@@ -1,0 +1,95 @@
+// `latchkey token` with a valid stored token (the path kubectl and scripts hit on every call)
+// against `node -e 0`, in the same run: wall time and peak RSS, medians and spreads.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startFakeAuthorizationServer } from "@latchkey/testing";
+
+const runs = Number(process.env.BENCH_RUNS ?? 30);
+const bin = fileURLToPath(new URL("../packages/cli/dist/bin.js", import.meta.url));
+const probe = fileURLToPath(new URL("./rss-probe.mjs", import.meta.url));
+const follow = fileURLToPath(
+  new URL("../packages/cli/test/fixtures/follow-browser.mjs", import.meta.url),
+);
+
+const idp = await startFakeAuthorizationServer({});
+const storeDir = mkdtempSync(join(tmpdir(), "latchkey-bench-"));
+const common = [
+  "--issuer",
+  idp.issuer,
+  "--client-id",
+  "latchkey",
+  "--store",
+  "file",
+  "--store-dir",
+  storeDir,
+];
+const env = { ...process.env, NO_COLOR: "1" };
+delete env.DISPLAY;
+
+await new Promise((resolve, reject) => {
+  const child = spawn(
+    process.execPath,
+    [bin, "login", "-q", ...common, "--browser-command", `${process.execPath} ${follow}`],
+    { env, stdio: "inherit" },
+  );
+  child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`login failed: ${code}`))));
+});
+
+function measure(args) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, ["--import", probe, ...args], {
+    env,
+    stdio: ["ignore", "pipe", "pipe", "pipe"],
+    encoding: "utf8",
+  });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0)
+    throw new Error(`${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+  const rssKiB = Number(String(result.output[3]).trim());
+  return { ms, rssKiB };
+}
+
+const quantile = (values, q) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+};
+
+const cases = {
+  "node -e 0": ["-e", "0"],
+  "latchkey token (file store)": [bin, "token", "--no-login", ...common],
+};
+const results = {};
+for (const name of Object.keys(cases)) results[name] = [];
+for (let i = 0; i < 3; i++) for (const args of Object.values(cases)) measure(args); // warm-up
+for (let i = 0; i < runs; i++) {
+  for (const [name, args] of Object.entries(cases)) results[name].push(measure(args)); // interleaved
+}
+await idp.close();
+rmSync(storeDir, { recursive: true, force: true });
+
+const base = results["node -e 0"];
+const baseMs = quantile(
+  base.map((r) => r.ms),
+  0.5,
+);
+const baseRss = quantile(
+  base.map((r) => r.rssKiB),
+  0.5,
+);
+console.log(
+  `token hot path, ${runs} interleaved runs each, node ${process.version}, ${process.platform}/${process.arch}`,
+);
+console.log("| case | median ms | p10–p90 ms | ratio | median peak RSS MiB | ratio |");
+console.log("|---|---|---|---|---|---|");
+for (const [name, rows] of Object.entries(results)) {
+  const ms = rows.map((r) => r.ms);
+  const rss = rows.map((r) => r.rssKiB);
+  const med = quantile(ms, 0.5);
+  const medRss = quantile(rss, 0.5);
+  console.log(
+    `| ${name} | ${med.toFixed(1)} | ${quantile(ms, 0.1).toFixed(1)}–${quantile(ms, 0.9).toFixed(1)} | ${(med / baseMs).toFixed(2)}× | ${(medRss / 1024).toFixed(1)} | ${(medRss / baseRss).toFixed(2)}× |`,
+  );
+}
