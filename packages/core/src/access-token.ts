@@ -10,6 +10,15 @@ import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, LoginRequiredError, ProtocolError } from "./errors.js";
 import { refreshCredentials } from "./tokens.js";
 
+/**
+ * A cross-process lock around read → expiry check → refresh → persist (S40), implemented by
+ * `@latchkey/keyring-store` (a `.lock` file). `acquire` resolves once the lock is held and returns
+ * the function that releases it.
+ */
+export interface CredentialLock {
+  acquire(key: CredentialKey, options?: { signal?: AbortSignal }): Promise<() => Promise<void>>;
+}
+
 /** Where the returned credentials came from. */
 export type CredentialsSource = "store" | "refresh" | "login";
 
@@ -34,6 +43,11 @@ export interface GetAccessTokenOptions {
   forceRefresh?: boolean;
   /** Cancels refresh requests. */
   signal?: AbortSignal;
+  /**
+   * Held around refresh or login, so that several processes sharing a store make one refresh
+   * (S40). The store is read again once it is held.
+   */
+  lock?: CredentialLock;
 }
 
 /** What {@link getAccessToken} returns. */
@@ -77,11 +91,37 @@ export function getAccessToken(options: GetAccessTokenOptions): Promise<AccessTo
 async function obtain(options: GetAccessTokenOptions): Promise<AccessTokenResult> {
   const { store, key } = options;
   const now = options.client.now ?? Date.now;
-  const stored = await store.get(key);
   const minValiditySeconds = options.minValiditySeconds ?? 60;
-  if (stored && !options.forceRefresh && !isExpiring(stored, { minValiditySeconds, now: now() })) {
-    return { credentials: stored, source: "store" };
+  const first = await store.get(key);
+  if (first && !options.forceRefresh && !isExpiring(first, { minValiditySeconds, now: now() })) {
+    return { credentials: first, source: "store" };
   }
+  if (!options.lock) return renew(first, options);
+  const lockOptions: { signal?: AbortSignal } = {};
+  if (options.signal) lockOptions.signal = options.signal;
+  const release = await options.lock.acquire(key, lockOptions);
+  try {
+    // Another process may have refreshed while this one waited (S40).
+    const current = await store.get(key);
+    const renewedElsewhere = current?.accessToken !== first?.accessToken;
+    if (
+      current &&
+      (!options.forceRefresh || renewedElsewhere) &&
+      !isExpiring(current, { minValiditySeconds, now: now() })
+    ) {
+      return { credentials: current, source: "store" };
+    }
+    return await renew(current, options);
+  } finally {
+    await release();
+  }
+}
+
+async function renew(
+  stored: Credentials | undefined,
+  options: GetAccessTokenOptions,
+): Promise<AccessTokenResult> {
+  const { store, key } = options;
   if (stored?.refreshToken) {
     const refreshed = await refreshWithRetry(stored, options);
     if (refreshed) return { credentials: refreshed, source: "refresh" };

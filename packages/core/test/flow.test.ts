@@ -339,6 +339,50 @@ describe("getAccessToken", () => {
     expect((await store.get(key))?.refreshToken).toBeUndefined();
   });
 
+  it("S40: with a lock, the store is re-read once it is held and a refresh done elsewhere is used", async () => {
+    const store = new TestStore();
+    const original = await login();
+    await store.set(key, original);
+    now += 590_000;
+    const events: string[] = [];
+    const lock = {
+      acquire: async () => {
+        events.push("acquire");
+        // While this process waited, "another process" refreshed and persisted.
+        const server = await resolveServer(client);
+        await store.set(key, await refreshCredentials(original, { client, server }));
+        return async () => {
+          events.push("release");
+        };
+      },
+    };
+    idp.clearRequests();
+    const result = await getAccessToken({
+      store,
+      key,
+      client,
+      server: () => resolveServer(client),
+      lock,
+    });
+    expect(result.source).toBe("store");
+    expect(result.credentials.accessToken).not.toBe(original.accessToken);
+    expect(events).toEqual(["acquire", "release"]);
+    expect(idp.count("token", { grantType: "refresh_token" })).toBe(1); // only the other process's
+  });
+
+  it("S40: the lock is released when the refresh fails", async () => {
+    const store = new TestStore();
+    await store.set(key, await login());
+    now += 590_000;
+    fetchImpl = () => Promise.reject(new TypeError("fetch failed"));
+    let released = 0;
+    const lock = { acquire: async () => async () => void released++ };
+    await expect(
+      getAccessToken({ store, key, client, server: () => resolveServer(client), lock }),
+    ).rejects.toBeInstanceOf(TransportError);
+    expect(released).toBe(1);
+  });
+
   it("concurrent callers in one process share one refresh", async () => {
     const store = new TestStore();
     await store.set(key, await login());
