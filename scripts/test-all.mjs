@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { installSystemPackages } from "./system-packages.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
@@ -15,32 +16,6 @@ function run(command, args, options = {}) {
   return result.status ?? 1;
 }
 
-function installSystemPackages() {
-  if (process.platform !== "linux" || !existsSync("/usr/bin/apt-get")) return 0;
-  const wanted = readFileSync(join(root, "scripts/system-packages.txt"), "utf8")
-    .split("\n")
-    .map((line) => line.replace(/#.*/, "").trim())
-    .filter(Boolean);
-  const missing = wanted.filter(
-    (name) =>
-      spawnSync("dpkg-query", ["-W", "-f=$" + "{Status}", name], {
-        encoding: "utf8",
-      }).stdout?.includes("install ok installed") !== true,
-  );
-  if (missing.length === 0) return 0;
-  if (process.getuid?.() !== 0) {
-    console.error(
-      `Missing Debian packages: ${missing.join(" ")}. Install them (as root): apt-get install ${missing.join(" ")}`,
-    );
-    return 1;
-  }
-  const aptEnv = { ...env, DEBIAN_FRONTEND: "noninteractive" };
-  if (run("apt-get", ["update", "-qq"], { env: aptEnv }) !== 0) return 1;
-  return run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], {
-    env: aptEnv,
-  });
-}
-
 const packagesDir = join(root, "packages");
 const packages = readdirSync(packagesDir).filter((name) =>
   existsSync(join(packagesDir, name, "package.json")),
@@ -49,7 +24,12 @@ for (const name of packages)
   rmSync(join(packagesDir, name, ".vitest-results.json"), { force: true });
 
 const steps = [];
-steps.push(["system packages", installSystemPackages()]);
+const system = installSystemPackages();
+steps.push(["system packages", system.status]);
+if (system.installed.length) {
+  // Native addons (keytar) that could not build before the libraries were there.
+  steps.push(["rebuild native addons", run("pnpm", ["rebuild"])]);
+}
 steps.push(["build", run("pnpm", ["exec", "turbo", "run", "build", "--output-logs=errors-only"])]);
 steps.push(["lint", run("pnpm", ["exec", "biome", "lint", "."])]);
 steps.push([
