@@ -4,6 +4,7 @@ import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ConfigurationError, ErrorCode, type OAuthErrorDetails, ProtocolError } from "./errors.js";
 import { mapOauthError, redactUrl, requestOptions, sanitizeDescription } from "./http.js";
+import { verifyIdTokenSignature, withSafeIdTokenAlgorithms } from "./id-token.js";
 import {
   calculateCodeChallenge,
   generateCodeVerifier,
@@ -91,6 +92,8 @@ export interface BeginAuthorizationOptions {
   server: ServerMetadata;
   /** The redirect URI, e.g. `http://127.0.0.1:53124/callback` with the port actually bound (S7). */
   redirectUri: string;
+  /** Cancels the pushed authorization request, when one is made. */
+  signal?: AbortSignal;
 }
 
 /** What {@link beginAuthorization} returns. */
@@ -170,6 +173,11 @@ export async function beginAuthorization(
     params.set(name, value);
   }
 
+  const usePar =
+    client.pushedAuthorizationRequests ?? server.require_pushed_authorization_requests === true;
+  let authorizationUrl = url;
+  if (usePar) authorizationUrl = await pushAuthorizationRequest(options, url);
+
   const state: AwaitingCallbackState = {
     status: "awaiting-callback",
     expectedIssuer: client.issuer === undefined ? null : server.issuer,
@@ -182,7 +190,40 @@ export async function beginAuthorization(
   };
   if (nonce !== undefined) state.nonce = nonce;
   if (scope !== undefined) state.scope = scope;
-  return { state, authorizationUrl: url };
+  return { state, authorizationUrl };
+}
+
+/** RFC 9126: sends the parameters to the PAR endpoint; the browser gets only a `request_uri`. */
+async function pushAuthorizationRequest(
+  options: BeginAuthorizationOptions,
+  url: URL,
+): Promise<URL> {
+  const { server } = options;
+  if (!server.pushed_authorization_request_endpoint) {
+    throw new ConfigurationError(
+      ErrorCode.CONFIG_INVALID,
+      `${redactUrl(server.issuer)} requires pushed authorization requests but has no PAR endpoint.`,
+    );
+  }
+  const { client, auth } = toOauthClient(options.client);
+  const params = new URLSearchParams(url.searchParams);
+  const base = new URL(server.authorization_endpoint as string);
+  for (const name of base.searchParams.keys()) params.delete(name);
+  try {
+    const response = await oauth.pushedAuthorizationRequest(server, client, auth, params, {
+      ...requestOptions({
+        fetch: options.client.fetch,
+        allowInsecureHttp: options.client.allowInsecureHttp ?? false,
+        signal: options.signal,
+      }),
+    });
+    const result = await oauth.processPushedAuthorizationResponse(server, client, response);
+    base.searchParams.set("client_id", options.client.clientId);
+    base.searchParams.set("request_uri", result.request_uri);
+    return base;
+  } catch (error) {
+    throw mapOauthError(error, "pushed authorization request");
+  }
 }
 
 /**
@@ -376,10 +417,13 @@ export async function exchangeCode(
       state.codeVerifier,
       { ...transport, additionalParameters },
     );
-    const body = await oauth.processAuthorizationCodeResponse(server, client, response, {
+    const checked = withSafeIdTokenAlgorithms(server, options.client);
+    const body = await oauth.processAuthorizationCodeResponse(checked, client, response, {
       expectedNonce: state.nonce ?? oauth.expectNoNonce,
       requireIdToken: state.nonce !== undefined,
     });
+    if (body.id_token !== undefined)
+      await verifyIdTokenSignature(checked, response, transport, options.client.fetch);
     const credentials = toCredentials(body, {
       issuer: server.issuer,
       clientId: state.clientId,

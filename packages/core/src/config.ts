@@ -54,6 +54,11 @@ export interface ClientOptions {
    * `scope` to the token endpoint (some IdPs need it). Never `state` or the PKCE challenge.
    */
   copyAuthorizationParamsToTokenRequest?: boolean;
+  /**
+   * Push the authorization request first (RFC 9126 PAR). Default: only when the server
+   * requires it (`require_pushed_authorization_requests`).
+   */
+  pushedAuthorizationRequests?: boolean;
   /** The HTTP transport. Default: the global `fetch`. */
   fetch?: FetchLike;
   /** Allow plain-HTTP endpoints that are not loopback (S20). Default false. */

@@ -13,7 +13,14 @@ export type ServerMetadata = oauth.AuthorizationServer;
 export interface ResolveServerOptions {
   /** Cancels discovery. */
   signal?: AbortSignal;
+  /** Reuse a document discovered in this process in the last 10 minutes. Default true. */
+  cache?: boolean;
 }
+
+const CACHE_TTL_MS = 10 * 60 * 1000;
+const globalTransport = {};
+// Per transport, then per issuer: a document found through one fetch is not reused for another.
+const discoveryCache = new WeakMap<object, Map<string, { at: number; metadata: ServerMetadata }>>();
 
 /**
  * Finds the authorization server's endpoints: discovery from `issuer` (RFC 8414
@@ -40,7 +47,20 @@ export async function resolveServer(
         "The issuer must not have a query string.",
       );
     }
-    metadata = await discover(issuer, options, callOptions.signal);
+    const owner = options.fetch ?? globalTransport;
+    let perTransport = discoveryCache.get(owner);
+    if (!perTransport) {
+      perTransport = new Map();
+      discoveryCache.set(owner, perTransport);
+    }
+    const now = (options.now ?? Date.now)();
+    const cached = callOptions.cache === false ? undefined : perTransport.get(issuer.href);
+    if (cached && now - cached.at < CACHE_TTL_MS) {
+      metadata = cached.metadata;
+    } else {
+      metadata = await discover(issuer, options, callOptions.signal);
+      perTransport.set(issuer.href, { at: now, metadata });
+    }
   }
   const explicit: Partial<Record<keyof ServerMetadata, string>> = {};
   if (options.authorizationEndpoint !== undefined)

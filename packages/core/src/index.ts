@@ -32,6 +32,21 @@ export {
   serializeCredentials,
 } from "./credentials.js";
 export type { ResolveServerOptions, ServerMetadata } from "./discovery.js";
+export type {
+  DeviceAuthorization,
+  GrantOptions,
+  PollDeviceOptions,
+  RevocationOutcome,
+  RevokeOptions,
+  TokenExchangeOptions,
+} from "./grants.js";
+export {
+  clientCredentialsGrant,
+  exchangeToken,
+  pollDeviceAuthorization,
+  revokeToken,
+  startDeviceAuthorization,
+} from "./grants.js";
 export { resolveServer } from "./discovery.js";
 export type { LatchkeyErrorOptions, OAuthErrorDetails, ProtocolErrorOptions } from "./errors.js";
 export {
@@ -43,7 +58,7 @@ export {
   StoreError,
   TransportError,
 } from "./errors.js";
-export { redactUrl } from "./http.js";
+export { redactUrl, sanitizeDescription } from "./http.js";
 export {
   calculateCodeChallenge,
   generateCodeVerifier,

@@ -5,6 +5,11 @@ import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, LoginRequiredError, ProtocolError } from "./errors.js";
 import { mapOauthError, requestOptions } from "./http.js";
+import {
+  checkRefreshedIdToken,
+  verifyIdTokenSignature,
+  withSafeIdTokenAlgorithms,
+} from "./id-token.js";
 
 /**
  * The token response as the wire carries it (RFC 6749 §5.1), validated once, here (S32):
@@ -137,7 +142,12 @@ export async function refreshCredentials(
       credentials.refreshToken,
       { ...transport, additionalParameters },
     );
-    const body = await oauth.processRefreshTokenResponse(options.server, client, response);
+    const checked = withSafeIdTokenAlgorithms(options.server, options.client);
+    const body = await oauth.processRefreshTokenResponse(checked, client, response);
+    if (body.id_token !== undefined) {
+      await verifyIdTokenSignature(checked, response, transport, options.client.fetch);
+      checkRefreshedIdToken(credentials.idToken, oauth.getValidatedIdTokenClaims(body));
+    }
     return toCredentials(body, {
       issuer: credentials.issuer,
       clientId: credentials.clientId,

@@ -1,0 +1,359 @@
+import * as oauth from "oauth4webapi";
+import { type ClientOptions, toOauthClient } from "./config.js";
+import type { Credentials } from "./credentials.js";
+import type { ServerMetadata } from "./discovery.js";
+import { ConfigurationError, ErrorCode, ProtocolError, TransportError } from "./errors.js";
+import { mapOauthError, redactUrl, requestOptions, sanitizeDescription } from "./http.js";
+import { scopeString, toCredentials } from "./tokens.js";
+
+/** Options shared by the grants in this module. */
+export interface GrantOptions {
+  /** The client. */
+  client: ClientOptions;
+  /** The authorization server (from `resolveServer`). */
+  server: ServerMetadata;
+  /** Cancels the request(s). */
+  signal?: AbortSignal;
+}
+
+function transport(options: GrantOptions): ReturnType<typeof requestOptions> {
+  return requestOptions({
+    fetch: options.client.fetch,
+    allowInsecureHttp: options.client.allowInsecureHttp ?? false,
+    signal: options.signal,
+  });
+}
+
+function resourceParams(client: ClientOptions, into: URLSearchParams): URLSearchParams {
+  if (client.audience !== undefined && !into.has("audience")) into.set("audience", client.audience);
+  for (const resource of client.resource ?? []) into.append("resource", resource);
+  return into;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client credentials (RFC 6749 §4.4)
+
+/**
+ * The client-credentials grant: a token for the client itself, with its secret. No refresh
+ * token is expected; run the grant again when the token expires.
+ *
+ * @example
+ * ```ts
+ * const credentials = await clientCredentialsGrant({ client: { issuer, clientId, clientSecret }, server });
+ * ```
+ */
+export async function clientCredentialsGrant(options: GrantOptions): Promise<Credentials> {
+  const { client, auth } = toOauthClient(options.client);
+  const params = resourceParams(
+    options.client,
+    new URLSearchParams(options.client.tokenParams ?? {}),
+  );
+  const scope = scopeString(options.client);
+  if (scope !== undefined) params.set("scope", scope);
+  const now = options.client.now ?? Date.now;
+  try {
+    const receivedAt = now();
+    const response = await oauth.clientCredentialsGrantRequest(
+      options.server,
+      client,
+      auth,
+      params,
+      transport(options),
+    );
+    const body = await oauth.processClientCredentialsResponse(options.server, client, response);
+    return toCredentials(body, {
+      issuer: options.server.issuer,
+      clientId: options.client.clientId,
+      receivedAt,
+      requestedScope: scope,
+    });
+  } catch (error) {
+    throw mapOauthError(error, "client credentials request");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token exchange (RFC 8693)
+
+/** Options of {@link exchangeToken}. */
+export interface TokenExchangeOptions extends GrantOptions {
+  /** The token to exchange. Secret. */
+  subjectToken: string;
+  /** Its type. Default `urn:ietf:params:oauth:token-type:access_token`. */
+  subjectTokenType?: string;
+  /** An actor token, for delegation. */
+  actorToken?: string;
+  /** The actor token's type. */
+  actorTokenType?: string;
+  /** The requested token type. */
+  requestedTokenType?: string;
+}
+
+/** Token exchange (RFC 8693): trades a token for another, e.g. for another audience. */
+export async function exchangeToken(options: TokenExchangeOptions): Promise<Credentials> {
+  const { client, auth } = toOauthClient(options.client);
+  const params = resourceParams(
+    options.client,
+    new URLSearchParams(options.client.tokenParams ?? {}),
+  );
+  params.set("subject_token", options.subjectToken);
+  params.set(
+    "subject_token_type",
+    options.subjectTokenType ?? "urn:ietf:params:oauth:token-type:access_token",
+  );
+  if (options.actorToken !== undefined) {
+    params.set("actor_token", options.actorToken);
+    params.set(
+      "actor_token_type",
+      options.actorTokenType ?? "urn:ietf:params:oauth:token-type:access_token",
+    );
+  }
+  if (options.requestedTokenType !== undefined)
+    params.set("requested_token_type", options.requestedTokenType);
+  const scope = scopeString(options.client);
+  if (scope !== undefined) params.set("scope", scope);
+  const now = options.client.now ?? Date.now;
+  try {
+    const receivedAt = now();
+    const response = await oauth.genericTokenEndpointRequest(
+      options.server,
+      client,
+      auth,
+      "urn:ietf:params:oauth:grant-type:token-exchange",
+      params,
+      transport(options),
+    );
+    const body = await oauth.processGenericTokenEndpointResponse(options.server, client, response);
+    return toCredentials(body, {
+      issuer: options.server.issuer,
+      clientId: options.client.clientId,
+      receivedAt,
+      requestedScope: scope,
+    });
+  } catch (error) {
+    throw mapOauthError(error, "token exchange request");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revocation (RFC 7009)
+
+/** Options of {@link revokeToken}. */
+export interface RevokeOptions extends GrantOptions {
+  /** The token to revoke. Secret. */
+  token: string;
+  /** `refresh_token` (default, S51) or `access_token`. */
+  tokenTypeHint?: "refresh_token" | "access_token";
+}
+
+/** What {@link revokeToken} did. */
+export type RevocationOutcome = "revoked" | "no-revocation-endpoint";
+
+/**
+ * Revokes a token (RFC 7009, S51). 200 means done (also for tokens the server does not know);
+ * a 503 or network failure throws a retryable `TransportError`; a server without a revocation
+ * endpoint gives `no-revocation-endpoint`. Local secrets are the caller's to delete either way.
+ */
+export async function revokeToken(options: RevokeOptions): Promise<RevocationOutcome> {
+  if (!options.server.revocation_endpoint) return "no-revocation-endpoint";
+  const { client, auth } = toOauthClient(options.client);
+  try {
+    const response = await oauth.revocationRequest(options.server, client, auth, options.token, {
+      ...transport(options),
+      additionalParameters: { token_type_hint: options.tokenTypeHint ?? "refresh_token" },
+    });
+    await oauth.processRevocationResponse(response);
+    return "revoked";
+  } catch (error) {
+    throw mapOauthError(error, "revocation request");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Device authorization grant (RFC 8628)
+
+/** What the user must do, and what the client polls with. */
+export interface DeviceAuthorization {
+  /** The device code. Secret. */
+  deviceCode: string;
+  /** The code the user types. Show it exactly as received (escaped for the terminal, S50). */
+  userCode: string;
+  /** Where the user goes. */
+  verificationUri: string;
+  /** The same with the code in it, when the server offers one (S50). */
+  verificationUriComplete?: string;
+  /** When the device code expires, ms since the epoch (S48). */
+  expiresAt: number;
+  /** Seconds between polls: the server's `interval`, else 5 (S48). */
+  interval: number;
+  /** The scope requested. */
+  scope?: string;
+}
+
+/** Starts the device authorization grant: asks the server for a device code and a user code. */
+export async function startDeviceAuthorization(
+  options: GrantOptions,
+): Promise<DeviceAuthorization> {
+  if (!options.server.device_authorization_endpoint) {
+    throw new ConfigurationError(
+      ErrorCode.CONFIG_INVALID,
+      `${redactUrl(options.server.issuer)} offers no device authorization endpoint.`,
+    );
+  }
+  const { client, auth } = toOauthClient(options.client);
+  const params = resourceParams(
+    options.client,
+    new URLSearchParams(options.client.authorizationParams ?? {}),
+  );
+  const scope = scopeString(options.client);
+  if (scope !== undefined) params.set("scope", scope);
+  const now = options.client.now ?? Date.now;
+  try {
+    const startedAt = now();
+    const response = await oauth.deviceAuthorizationRequest(
+      options.server,
+      client,
+      auth,
+      params,
+      transport(options),
+    );
+    const body = await oauth.processDeviceAuthorizationResponse(options.server, client, response);
+    const interval = typeof body.interval === "number" && body.interval > 0 ? body.interval : 5;
+    const result: DeviceAuthorization = {
+      deviceCode: body.device_code,
+      userCode: body.user_code,
+      verificationUri: body.verification_uri,
+      expiresAt: startedAt + body.expires_in * 1000,
+      interval,
+    };
+    if (typeof body.verification_uri_complete === "string")
+      result.verificationUriComplete = body.verification_uri_complete;
+    if (scope !== undefined) result.scope = scope;
+    return result;
+  } catch (error) {
+    throw mapOauthError(error, "device authorization request");
+  }
+}
+
+/** Options of {@link pollDeviceAuthorization}. */
+export interface PollDeviceOptions extends GrantOptions {
+  /** Waits `ms` (abortable). Default: a timer. Injectable for tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Called before each poll, e.g. to show progress. */
+  onPoll?: (info: { attempt: number; interval: number }) => void;
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new TransportError(ErrorCode.ABORTED, "The device login was cancelled."));
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new TransportError(ErrorCode.ABORTED, "The device login was cancelled."));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+const MAX_NETWORK_BACKOFF_SECONDS = 60;
+
+/**
+ * Polls the token endpoint until the user has approved (RFC 8628 §3.4–3.5): waits `interval`
+ * seconds between polls (never less than 1 s, so `interval=0` cannot spin), adds 5 s on
+ * `slow_down` for this and every later poll (S49), keeps polling on `authorization_pending`,
+ * backs off (doubling) on network failures, and stops with a coded error on `access_denied`,
+ * `expired_token`, any other error, or when the device code expires (S48). Honours the signal.
+ */
+export async function pollDeviceAuthorization(
+  authorization: DeviceAuthorization,
+  options: PollDeviceOptions,
+): Promise<Credentials> {
+  const { client, auth } = toOauthClient(options.client);
+  const sleep = options.sleep ?? defaultSleep;
+  const now = options.client.now ?? Date.now;
+  let interval = Math.max(1, authorization.interval);
+  let networkBackoff = 0;
+  for (let attempt = 1; ; attempt++) {
+    const wait = (networkBackoff || interval) * 1000;
+    if (now() + wait >= authorization.expiresAt) {
+      throw new ProtocolError(
+        ErrorCode.AUTHORIZATION_DENIED,
+        "The device code expired before the login was approved.",
+        {
+          oauth: { error: "expired_token" },
+        },
+      );
+    }
+    await sleep(wait, options.signal);
+    if (options.signal?.aborted)
+      throw new TransportError(ErrorCode.ABORTED, "The device login was cancelled.");
+    options.onPoll?.({ attempt, interval });
+    try {
+      const receivedAt = now();
+      const response = await oauth.deviceCodeGrantRequest(
+        options.server,
+        client,
+        auth,
+        authorization.deviceCode,
+        {
+          ...transport(options),
+          additionalParameters: new URLSearchParams(options.client.tokenParams ?? {}),
+        },
+      );
+      const body = await oauth.processDeviceCodeResponse(options.server, client, response);
+      return toCredentials(body, {
+        issuer: options.server.issuer,
+        clientId: options.client.clientId,
+        receivedAt,
+        requestedScope: authorization.scope,
+      });
+    } catch (error) {
+      if (error instanceof oauth.ResponseBodyError) {
+        networkBackoff = 0;
+        if (error.error === "authorization_pending") continue;
+        if (error.error === "slow_down") {
+          interval += 5;
+          continue;
+        }
+        const text = sanitizeDescription(error.error_description);
+        const denied = error.error === "access_denied" || error.error === "expired_token";
+        throw new ProtocolError(
+          denied ? ErrorCode.AUTHORIZATION_DENIED : ErrorCode.TOKEN_REQUEST_FAILED,
+          error.error === "access_denied"
+            ? `The device login was denied${text ? `: ${text}` : "."}`
+            : error.error === "expired_token"
+              ? "The device code expired before the login was approved."
+              : `The device login failed (${sanitizeDescription(error.error)})${text ? `: ${text}` : ""}.`,
+          {
+            cause: error,
+            oauth: {
+              error: error.error,
+              status: error.status,
+              ...(error.error_description ? { errorDescription: error.error_description } : {}),
+            },
+          },
+        );
+      }
+      const mapped = mapOauthError(error, "device token request");
+      if (
+        mapped instanceof TransportError &&
+        (mapped.code === ErrorCode.NETWORK_ERROR ||
+          mapped.code === ErrorCode.TIMEOUT ||
+          mapped.code === ErrorCode.SERVER_ERROR)
+      ) {
+        networkBackoff = Math.min(
+          MAX_NETWORK_BACKOFF_SECONDS,
+          Math.max(interval, networkBackoff * 2),
+        );
+        continue;
+      }
+      throw mapped;
+    }
+  }
+}

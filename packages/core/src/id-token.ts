@@ -1,0 +1,96 @@
+import * as oauth from "oauth4webapi";
+import type { ClientOptions } from "./config.js";
+import type { ServerMetadata } from "./discovery.js";
+import { ErrorCode, ProtocolError } from "./errors.js";
+import type { OauthRequestOptions } from "./http.js";
+
+// Per transport, then per jwks_uri: two fetch functions may reach two different servers
+// behind the same URL (tests, split-horizon DNS).
+const jwksCaches = new WeakMap<object, Map<string, oauth.JWKSCacheInput>>();
+const globalTransport = {};
+
+/**
+ * @internal The metadata oauth4webapi validates ID tokens against, with the algorithm
+ * allow-list made safe (S43): never `none`, and no HMAC algorithms for a public client (an
+ * HS256 token "signed" with the public client id proves nothing).
+ */
+export function withSafeIdTokenAlgorithms(
+  server: ServerMetadata,
+  client: ClientOptions,
+): ServerMetadata {
+  const listed = server.id_token_signing_alg_values_supported;
+  if (!Array.isArray(listed)) return server;
+  const confidential = client.clientSecret !== undefined;
+  const safe = listed.filter((alg) => alg !== "none" && (confidential || !/^HS\d+$/.test(alg)));
+  return { ...server, id_token_signing_alg_values_supported: safe.length ? safe : ["RS256"] };
+}
+
+/**
+ * @internal Checks the signature of the ID token in a processed token response against the
+ * server's `jwks_uri` (S43). An unknown `kid` makes oauth4webapi refetch the key set once, rate
+ * limited (S45); the key set is cached per `jwks_uri`.
+ */
+export async function verifyIdTokenSignature(
+  server: ServerMetadata,
+  response: Response,
+  transport: OauthRequestOptions,
+  cacheKey: object | undefined,
+): Promise<void> {
+  if (!server.jwks_uri) {
+    throw new ProtocolError(
+      ErrorCode.INVALID_ID_TOKEN,
+      "The server sent an ID token but publishes no jwks_uri to verify it with.",
+    );
+  }
+  const owner = cacheKey ?? globalTransport;
+  let perTransport = jwksCaches.get(owner);
+  if (!perTransport) {
+    perTransport = new Map();
+    jwksCaches.set(owner, perTransport);
+  }
+  let cache = perTransport.get(server.jwks_uri);
+  if (!cache) {
+    cache = {};
+    perTransport.set(server.jwks_uri, cache);
+  }
+  await oauth.validateApplicationLevelSignature(server, response, {
+    ...transport,
+    [oauth.jwksCache]: cache,
+  });
+}
+
+/** @internal The claims of a JWT, decoded without verification (for comparisons only). */
+export function decodeClaims(jwt: string | undefined): Record<string, unknown> | undefined {
+  const part = jwt?.split(".")[1];
+  if (!part) return undefined;
+  try {
+    const base64 = part.replace(/-/g, "+").replace(/_/g, "/");
+    const binary = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return value && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @internal An ID token from a refresh must name the same issuer, subject and audience as the
+ * one from the login (S46, OIDC Core §12.2).
+ */
+export function checkRefreshedIdToken(
+  previousIdToken: string | undefined,
+  claims: oauth.IDToken | undefined,
+): void {
+  if (!claims || !previousIdToken) return;
+  const previous = decodeClaims(previousIdToken);
+  if (!previous) return;
+  const sameAud =
+    JSON.stringify([previous.aud].flat().sort()) === JSON.stringify([claims.aud].flat().sort());
+  if (previous.iss !== claims.iss || previous.sub !== claims.sub || !sameAud) {
+    throw new ProtocolError(
+      ErrorCode.INVALID_ID_TOKEN,
+      "The ID token from the refresh names another issuer, subject or audience than the login's; refusing it.",
+    );
+  }
+}
