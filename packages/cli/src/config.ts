@@ -12,6 +12,8 @@ export interface CommonFlags {
   issuer?: string;
   authorizationEndpoint?: string;
   tokenEndpoint?: string;
+  deviceAuthorizationEndpoint?: string;
+  revocationEndpoint?: string;
   clientId?: string;
   clientSecret?: string;
   clientSecretFile?: string;
@@ -24,6 +26,10 @@ export interface CommonFlags {
   tokenParam?: string[];
   refreshParam?: string[];
   copyAuthParamsToTokenRequest?: boolean;
+  flow?: string;
+  command?: string;
+  caFile?: string;
+  insecureSkipTlsVerify?: boolean;
   browserCommand?: string;
   browser?: boolean;
   timeout?: string;
@@ -33,6 +39,18 @@ export interface CommonFlags {
   verbose?: boolean;
   quiet?: boolean;
 }
+
+/** The login flows of CLI.md. */
+export const FLOWS = [
+  "auto",
+  "browser",
+  "device",
+  "paste",
+  "client-credentials",
+  "command",
+] as const;
+/** One of {@link FLOWS}. */
+export type Flow = (typeof FLOWS)[number];
 
 const collect = (value: string, previous: string[] | undefined): string[] => [
   ...(previous ?? []),
@@ -62,6 +80,16 @@ export function addCommonOptions(command: Command, options: { requireClient: boo
       ),
     )
     .addOption(opt("--token-endpoint <url>", "explicit token endpoint", "token-endpoint"))
+    .addOption(
+      opt(
+        "--device-authorization-endpoint <url>",
+        "explicit device authorization endpoint",
+        "device-authorization-endpoint",
+      ),
+    )
+    .addOption(
+      opt("--revocation-endpoint <url>", "explicit revocation endpoint", "revocation-endpoint"),
+    )
     .addOption(
       opt(
         `--client-id <id>`,
@@ -145,6 +173,10 @@ export interface ResolvedConfig {
   openBrowser: boolean;
   storeKind: "auto" | "keyring" | "file" | "memory";
   storeDir: string | undefined;
+  flow: Flow;
+  command: string | undefined;
+  caFile: string | undefined;
+  insecure: boolean;
 }
 
 function usage(message: string): ConfigurationError {
@@ -198,7 +230,8 @@ export async function resolveConfig(
   defaults: { storeKind?: ResolvedConfig["storeKind"] } = {},
 ): Promise<ResolvedConfig> {
   const clientId = flags.clientId;
-  if (!clientId) throw usage("--client-id is required (or LATCHKEY_CLIENT_ID).");
+  if (!clientId)
+    throw usage("--client-id is required (or LATCHKEY_CLIENT_ID, or a config-file profile).");
   if (flags.issuer === undefined && flags.tokenEndpoint === undefined) {
     throw usage("Give --issuer (or --token-endpoint and --authorization-endpoint).");
   }
@@ -221,6 +254,9 @@ export async function resolveConfig(
   if (flags.authorizationEndpoint !== undefined)
     client.authorizationEndpoint = flags.authorizationEndpoint;
   if (flags.tokenEndpoint !== undefined) client.tokenEndpoint = flags.tokenEndpoint;
+  if (flags.deviceAuthorizationEndpoint !== undefined)
+    client.deviceAuthorizationEndpoint = flags.deviceAuthorizationEndpoint;
+  if (flags.revocationEndpoint !== undefined) client.revocationEndpoint = flags.revocationEndpoint;
   if (clientSecret !== undefined) client.clientSecret = clientSecret;
   if (flags.scope?.length) client.scopes = flags.scope;
   if (flags.audience !== undefined) client.audience = flags.audience;
@@ -247,7 +283,16 @@ export async function resolveConfig(
   if (!/^[\w.-]{1,64}$/.test(profile))
     throw usage("--profile may use letters, digits, '.', '_' and '-' (at most 64).");
 
-  let issuerKey = client.issuer;
+  const flow = (flags.flow ?? "auto") as Flow;
+  if (!FLOWS.includes(flow)) throw usage(`--flow must be one of ${FLOWS.join(", ")}.`);
+  if (flow === "command" && !flags.command) throw usage("--flow command needs --command.");
+  if (flow === "client-credentials" && clientSecret === undefined) {
+    throw usage(
+      "--flow client-credentials needs a client secret (--client-secret, --client-secret-file or LATCHKEY_CLIENT_SECRET).",
+    );
+  }
+
+  let issuerKey: string | undefined = client.issuer;
   if (issuerKey === undefined) {
     try {
       issuerKey = new URL(flags.tokenEndpoint as string).origin;
@@ -264,6 +309,10 @@ export async function resolveConfig(
     openBrowser: flags.browser !== false,
     storeKind,
     storeDir: flags.storeDir,
+    flow,
+    command: flags.command,
+    caFile: flags.caFile,
+    insecure: flags.insecureSkipTlsVerify === true,
   };
 }
 

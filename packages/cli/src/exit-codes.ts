@@ -31,6 +31,7 @@ const BY_CODE: Partial<Record<ErrorCode, ExitCode>> = {
   [ErrorCode.STORE_UNAVAILABLE]: ExitCode.USAGE,
   [ErrorCode.STORE_CORRUPT]: ExitCode.INTERNAL,
   [ErrorCode.LOGIN_REQUIRED]: ExitCode.LOGIN_REQUIRED,
+  [ErrorCode.COMMAND_FAILED]: ExitCode.AUTH_FAILED,
 };
 
 /** The exit code for an error: by its stable code first, then by its class. */

@@ -3,11 +3,17 @@ import type { Writable } from "node:stream";
 import {
   type Credentials,
   ConfigurationError,
+  clientCredentialsGrant,
   ErrorCode,
   getAccessToken,
   LatchkeyError,
+  LoginRequiredError,
+  pollDeviceAuthorization,
   redactUrl,
   resolveServer,
+  revokeToken,
+  type ServerMetadata,
+  startDeviceAuthorization,
   type TokenStore,
 } from "@latchkey/core";
 import { createTokenStore } from "@latchkey/keyring-store";
@@ -15,12 +21,16 @@ import {
   type BrowserLoginEvent,
   browserUnavailableReason,
   loginWithBrowser,
+  openBrowser,
 } from "@latchkey/node-server";
-import { Command, CommanderError, Option } from "commander";
+import { type Command, CommanderError, Option, Command as Program } from "commander";
+import { runTokenCommand } from "./command-flow.js";
 import { type CommonFlags, commonCommand, type ResolvedConfig, resolveConfig } from "./config.js";
 import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
-import { createOutput, type Output } from "./output.js";
+import { createOutput, type Output, printable } from "./output.js";
+import { attributeName, loadProfile } from "./profile.js";
 import { formatSummary, summarize } from "./summary.js";
+import { createTransport } from "./transport.js";
 
 /** What the CLI runs against: injectable for tests, `process` by default. */
 export interface CliEnvironment {
@@ -38,6 +48,12 @@ interface Context {
   signal: AbortSignal;
 }
 
+interface Session {
+  config: ResolvedConfig;
+  store: TokenStore;
+  server: () => Promise<ServerMetadata>;
+}
+
 const VERSION: string = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
     version: string;
@@ -46,20 +62,73 @@ const VERSION: string = (
 
 const TOKEN_FORMATS = ["raw", "json", "header", "exec-credential"] as const;
 type TokenFormat = (typeof TOKEN_FORMATS)[number];
+type Opener = false | { command?: string } | ((url: string) => Promise<void>);
 
-async function openStore(config: ResolvedConfig, ctx: Context): Promise<TokenStore> {
-  const options: Parameters<typeof createTokenStore>[0] = { kind: config.storeKind, env: ctx.env };
-  if (config.storeDir !== undefined) options.directory = config.storeDir;
-  const { store, notice } = await createTokenStore(options);
+/** Flags > LATCHKEY_* > config-file profile > defaults (CLI.md). */
+async function applyProfile(flags: CommonFlags, command: Command, ctx: Context): Promise<void> {
+  const name = flags.profile ?? "default";
+  const profile = await loadProfile(ctx.env, name);
+  const target = flags as Record<string, unknown>;
+  for (const [key, value] of Object.entries(profile)) {
+    const source = command.getOptionValueSource(key);
+    if (source === "cli" || source === "env") continue;
+    target[key] = value;
+  }
+  if (Object.keys(profile).length)
+    ctx.out.debug(`config profile "${name}": ${Object.keys(profile).join(", ")}`);
+}
+
+async function prepare(
+  flags: CommonFlags,
+  command: Command,
+  ctx: Context,
+  defaults: Parameters<typeof resolveConfig>[1] = {},
+): Promise<Session> {
+  await applyProfile(flags, command, ctx);
+  const config = await resolveConfig(flags, defaults);
+  if (config.insecure)
+    ctx.out.warn(
+      "TLS certificates are not verified (--insecure-skip-tls-verify): anyone on the network can read your tokens.",
+    );
+  const transport = await createTransport({
+    env: ctx.env,
+    caFile: config.caFile,
+    insecure: config.insecure,
+  });
+  if (transport) {
+    config.client.fetch = transport;
+    ctx.out.debug(
+      "HTTP through undici (proxy environment, --ca-file or --insecure-skip-tls-verify)",
+    );
+  }
+  const storeOptions: Parameters<typeof createTokenStore>[0] = {
+    kind: config.storeKind,
+    env: ctx.env,
+  };
+  if (config.storeDir !== undefined) storeOptions.directory = config.storeDir;
+  const { store, notice } = await createTokenStore(storeOptions);
   if (notice) ctx.out.info(notice);
-  ctx.out.debug(`store: ${store.kind}`);
-  return store;
+  ctx.out.debug(`store: ${store.kind}; profile: ${config.key.profile}; flow: ${config.flow}`);
+  let discovered: Promise<ServerMetadata> | undefined;
+  const server = (): Promise<ServerMetadata> => {
+    discovered ??= (async () => {
+      const started = Date.now();
+      const metadata = await resolveServer(config.client, { signal: ctx.signal });
+      ctx.out.debug(
+        `metadata of ${redactUrl(metadata.issuer)} in ${Date.now() - started} ms; token endpoint ${redactUrl(metadata.token_endpoint ?? "(none)")}`,
+      );
+      return metadata;
+    })();
+    return discovered;
+  };
+  return { config, store, server };
 }
 
 function loginEvents(
   ctx: Context,
   host: string,
   headless: boolean,
+  stopProgress: { stop: () => void },
 ): (event: BrowserLoginEvent) => void {
   return (event) => {
     switch (event.type) {
@@ -75,14 +144,18 @@ function loginEvents(
               : `To log in to ${host}, open this URL in a browser on this machine:`,
         );
         ctx.out.prompt(`  ${event.url}`);
+        stopProgress.stop = ctx.out.progress(
+          "Waiting for the browser to finish the login (Ctrl-C to cancel)…",
+        );
         return;
       case "browser-opened":
-        ctx.out.debug("browser started; waiting for the callback");
+        ctx.out.debug("browser started");
         return;
       case "browser-failed":
         ctx.out.warn(`${event.error.message} Open the URL above by hand.`);
         return;
       case "callback-received":
+        stopProgress.stop();
         ctx.out.debug("callback received; exchanging the code");
         return;
       case "token-exchanged":
@@ -96,44 +169,116 @@ function loginEvents(
   };
 }
 
-type Opener = false | { command?: string } | ((url: string) => Promise<void>);
-
-async function interactiveLogin(
-  config: ResolvedConfig,
-  ctx: Context,
-  opener?: Opener,
-): Promise<Credentials> {
-  const started = Date.now();
-  const server = await resolveServer(config.client, { signal: ctx.signal });
-  ctx.out.debug(`discovered ${redactUrl(server.issuer)} in ${Date.now() - started} ms`);
-  ctx.out.debug(
-    `authorization endpoint ${redactUrl(server.authorization_endpoint ?? "(none)")}, token endpoint ${redactUrl(server.token_endpoint ?? "(none)")}`,
-  );
+async function browserLogin(session: Session, ctx: Context, opener?: Opener): Promise<Credentials> {
+  const { config } = session;
+  const server = await session.server();
   let browser: Opener;
-  if (opener !== undefined) {
-    browser = opener;
-  } else if (!config.openBrowser) {
-    browser = false;
-  } else if (config.browserCommand !== undefined) {
-    browser = { command: config.browserCommand };
-  } else {
-    const reason = browserUnavailableReason({ env: ctx.env });
-    if (reason) ctx.out.info(`No browser can be opened here: ${reason}.`);
-    browser = reason ? false : {};
-  }
+  if (opener !== undefined) browser = opener;
+  else if (!config.openBrowser) browser = false;
+  else if (config.browserCommand !== undefined) browser = { command: config.browserCommand };
+  else browser = {};
   const host = new URL(server.issuer).host;
-  const credentials = await loginWithBrowser({
+  const progress = { stop: (): void => undefined };
+  try {
+    return await loginWithBrowser({
+      client: config.client,
+      server,
+      callback: config.redirect,
+      timeoutMs: config.timeoutMs,
+      signal: ctx.signal,
+      browser,
+      endpointName: host,
+      onEvent: loginEvents(ctx, host, typeof browser === "function", progress),
+    });
+  } finally {
+    progress.stop();
+  }
+}
+
+async function deviceLogin(session: Session, ctx: Context): Promise<Credentials> {
+  const { config } = session;
+  const server = await session.server();
+  const authorization = await startDeviceAuthorization({
     client: config.client,
     server,
-    callback: config.redirect,
-    timeoutMs: config.timeoutMs,
     signal: ctx.signal,
-    browser,
-    endpointName: host,
-    onEvent: loginEvents(ctx, host, typeof browser === "function"),
   });
-  ctx.out.debug(`login completed in ${Date.now() - started} ms`);
-  return credentials;
+  ctx.out.prompt(
+    `To log in to ${new URL(server.issuer).host}, visit ${printable(authorization.verificationUri)}`,
+  );
+  ctx.out.prompt(`and enter the code: ${printable(authorization.userCode)}`);
+  if (authorization.verificationUriComplete) {
+    ctx.out.prompt(`(or open ${printable(authorization.verificationUriComplete)})`);
+    const canOpen =
+      config.openBrowser &&
+      (config.browserCommand !== undefined || !browserUnavailableReason({ env: ctx.env }));
+    if (canOpen) {
+      await openBrowser(
+        authorization.verificationUriComplete,
+        config.browserCommand === undefined
+          ? { env: ctx.env }
+          : { command: config.browserCommand, env: ctx.env },
+      ).catch((error: unknown) =>
+        ctx.out.warn(
+          `${error instanceof Error ? error.message : "The browser failed."} Open the address above by hand.`,
+        ),
+      );
+    }
+  }
+  const stop = ctx.out.progress("Waiting for the login to be approved (Ctrl-C to cancel)…");
+  try {
+    return await pollDeviceAuthorization(authorization, {
+      client: config.client,
+      server,
+      signal: ctx.signal,
+      onPoll: ({ attempt, interval }) =>
+        ctx.out.debug(`device poll ${attempt} (interval ${interval} s)`),
+    });
+  } finally {
+    stop();
+  }
+}
+
+/** Obtains new credentials by the configured flow (`auto` chooses as CLI.md says). */
+async function obtain(session: Session, ctx: Context, opener?: Opener): Promise<Credentials> {
+  const { config } = session;
+  switch (config.flow) {
+    case "client-credentials":
+      return clientCredentialsGrant({
+        client: config.client,
+        server: await session.server(),
+        signal: ctx.signal,
+      });
+    case "command":
+      return runTokenCommand(config.command as string, {
+        key: config.key,
+        signal: ctx.signal,
+        timeoutMs: config.timeoutMs,
+      });
+    case "device":
+      return deviceLogin(session, ctx);
+    case "browser":
+      return browserLogin(session, ctx, opener);
+    case "paste":
+      return browserLogin(session, ctx, false);
+    case "auto": {
+      if (opener !== undefined || !config.openBrowser || config.browserCommand !== undefined)
+        return browserLogin(session, ctx, opener);
+      const reason = browserUnavailableReason({ env: ctx.env });
+      if (!reason) return browserLogin(session, ctx);
+      const server = await session.server();
+      if (server.device_authorization_endpoint) {
+        ctx.out.info(`No browser can be opened here (${reason}); using the device flow.`);
+        return deviceLogin(session, ctx);
+      }
+      ctx.out.info(`No browser can be opened here (${reason}).`);
+      return browserLogin(session, ctx, false);
+    }
+    default: {
+      const unreachable: never = config.flow;
+      return unreachable;
+    }
+  }
 }
 
 function rfc3339(ms: number): string {
@@ -167,9 +312,8 @@ function formatToken(credentials: Credentials, format: TokenFormat, env: Context
           if (
             typeof info.apiVersion === "string" &&
             info.apiVersion.startsWith("client.authentication.k8s.io/")
-          ) {
+          )
             apiVersion = info.apiVersion;
-          }
         } catch {
           throw new ConfigurationError(
             ErrorCode.CONFIG_INVALID,
@@ -189,12 +333,28 @@ function formatToken(credentials: Credentials, format: TokenFormat, env: Context
   }
 }
 
+function summaryOf(
+  session: Session,
+  credentials: Credentials | undefined,
+): ReturnType<typeof summarize> {
+  const { key } = session.config;
+  return summarize(credentials, {
+    profile: key.profile,
+    issuer: key.issuer,
+    clientId: key.clientId,
+    store: session.store.kind,
+    now: Date.now(),
+  });
+}
+
+type Runner = (action: () => Promise<void>) => void;
+
 function buildProgram(
   ctx: Context,
-  run: (action: () => Promise<void>) => void,
-  setOut: (flags: CommonFlags) => void,
-): Command {
-  const program = new Command("latchkey")
+  run: Runner,
+  configureOut: (flags: CommonFlags) => void,
+): Program {
+  const program = new Program("latchkey")
     .description("Log in with OAuth 2.0 / OpenID Connect from the command line.")
     .version(VERSION, "--version", "print the version")
     .showHelpAfterError("(run with --help for usage)")
@@ -202,22 +362,21 @@ function buildProgram(
 
   const login = commonCommand("login", "log in now, whatever is stored, and store the result")
     .addOption(new Option("--json", "print a JSON summary (no secrets) on stdout"))
-    .action((flags: CommonFlags & { json?: boolean }) =>
+    .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
       run(async () => {
-        setOut(flags);
-        const config = await resolveConfig(flags);
-        const store = await openStore(config, ctx);
-        const credentials = await interactiveLogin(config, ctx);
-        await store.set(config.key, credentials);
-        const summary = summarize(credentials, {
-          profile: config.key.profile,
-          issuer: config.key.issuer,
-          clientId: config.key.clientId,
-          store: store.kind,
-          now: Date.now(),
-        });
+        configureOut(flags);
+        const session = await prepare(flags, command, ctx);
+        if (session.config.flow === "command") {
+          throw new ConfigurationError(
+            ErrorCode.CONFIG_INVALID,
+            "--flow command has nothing to log in to; use `latchkey token`.",
+          );
+        }
+        const credentials = await obtain(session, ctx);
+        await session.store.set(session.config.key, credentials);
+        const summary = summaryOf(session, credentials);
         ctx.out.info(
-          `Logged in to ${new URL(config.key.issuer).host}${summary.subject ? ` as ${summary.subject}` : ""} (profile ${config.key.profile}, ${store.kind} store).`,
+          `Logged in to ${new URL(session.config.key.issuer).host}${summary.subject ? ` as ${printable(summary.subject)}` : ""} (profile ${session.config.key.profile}, ${session.store.kind} store).`,
         );
         if (flags.json) ctx.out.data(JSON.stringify(summary));
       }),
@@ -239,30 +398,134 @@ function buildProgram(
       ).default("60"),
     )
     .addOption(new Option("--no-login", "fail with exit code 4 instead of starting a login"))
-    .action((flags: CommonFlags & { format: TokenFormat; minValidity: string; login?: boolean }) =>
+    .action(
+      (
+        flags: CommonFlags & { format: TokenFormat; minValidity: string; login?: boolean },
+        command: Command,
+      ) =>
+        run(async () => {
+          configureOut(flags);
+          const minValiditySeconds = Number(flags.minValidity);
+          if (!Number.isFinite(minValiditySeconds) || minValiditySeconds < 0) {
+            throw new ConfigurationError(
+              ErrorCode.CONFIG_INVALID,
+              "--min-validity must be a number of seconds.",
+            );
+          }
+          const session = await prepare(flags, command, ctx);
+          if (session.config.flow === "command") {
+            const credentials = await obtain(session, ctx);
+            ctx.out.data(formatToken(credentials, flags.format, ctx.env));
+            return;
+          }
+          const options: Parameters<typeof getAccessToken>[0] = {
+            store: session.store,
+            key: session.config.key,
+            client: session.config.client,
+            server: session.server,
+            minValiditySeconds,
+            signal: ctx.signal,
+          };
+          if (flags.login !== false) options.login = () => obtain(session, ctx);
+          const result = await getAccessToken(options);
+          ctx.out.debug(`token from ${result.source}`);
+          ctx.out.data(formatToken(result.credentials, flags.format, ctx.env));
+        }),
+    );
+
+  const refresh = commonCommand(
+    "refresh",
+    "refresh now with the stored refresh token; never starts a login",
+  ).action((flags: CommonFlags, command: Command) =>
+    run(async () => {
+      configureOut(flags);
+      const session = await prepare(flags, command, ctx);
+      const stored = await session.store.get(session.config.key);
+      if (!stored)
+        throw new LoginRequiredError(
+          ErrorCode.LOGIN_REQUIRED,
+          "Not logged in: nothing to refresh.",
+        );
+      if (!stored.refreshToken)
+        throw new LoginRequiredError(
+          ErrorCode.LOGIN_REQUIRED,
+          "The stored session has no refresh token; log in again.",
+        );
+      const result = await getAccessToken({
+        store: session.store,
+        key: session.config.key,
+        client: session.config.client,
+        server: session.server,
+        forceRefresh: true,
+        signal: ctx.signal,
+      });
+      const expires =
+        result.credentials.expiresAt === undefined
+          ? ""
+          : `; valid until ${rfc3339(result.credentials.expiresAt)}`;
+      ctx.out.info(`Refreshed${expires}.`);
+    }),
+  );
+
+  const logout = commonCommand(
+    "logout",
+    "revoke the refresh token and delete what is stored; idempotent",
+  )
+    .addOption(new Option("--no-revoke", "only delete the local credentials"))
+    .action((flags: CommonFlags & { revoke?: boolean }, command: Command) =>
       run(async () => {
-        setOut(flags);
-        const minValiditySeconds = Number(flags.minValidity);
-        if (!Number.isFinite(minValiditySeconds) || minValiditySeconds < 0) {
-          throw new ConfigurationError(
-            ErrorCode.CONFIG_INVALID,
-            "--min-validity must be a number of seconds.",
-          );
+        configureOut(flags);
+        const session = await prepare(flags, command, ctx);
+        const stored = await session.store.get(session.config.key).catch((error: unknown) => {
+          // A corrupt record must still be deletable.
+          if (error instanceof LatchkeyError && error.code === ErrorCode.STORE_CORRUPT)
+            return undefined;
+          throw error;
+        });
+        if (stored && flags.revoke !== false) {
+          const token = stored.refreshToken ?? stored.accessToken;
+          try {
+            const outcome = await revokeToken({
+              client: session.config.client,
+              server: await session.server(),
+              token,
+              tokenTypeHint: stored.refreshToken ? "refresh_token" : "access_token",
+              signal: ctx.signal,
+            });
+            ctx.out.debug(
+              outcome === "revoked"
+                ? "token revoked at the server"
+                : "the server has no revocation endpoint",
+            );
+          } catch (error) {
+            if (!(error instanceof LatchkeyError) || error.code === ErrorCode.ABORTED) throw error;
+            ctx.out.warn(
+              `Could not revoke the token at the server (${error.message}); it stays valid there until it expires. Local credentials are deleted anyway.`,
+            );
+          }
         }
-        const config = await resolveConfig(flags);
-        const store = await openStore(config, ctx);
-        const options: Parameters<typeof getAccessToken>[0] = {
-          store,
-          key: config.key,
-          client: config.client,
-          server: () => resolveServer(config.client, { signal: ctx.signal }),
-          minValiditySeconds,
-          signal: ctx.signal,
-        };
-        if (flags.login !== false) options.login = () => interactiveLogin(config, ctx);
-        const result = await getAccessToken(options);
-        ctx.out.debug(`token from ${result.source}`);
-        ctx.out.data(formatToken(result.credentials, flags.format, ctx.env));
+        await session.store.delete(session.config.key);
+        ctx.out.info(
+          stored
+            ? `Logged out of ${new URL(session.config.key.issuer).host} (profile ${session.config.key.profile}).`
+            : "Not logged in; nothing to do.",
+        );
+      }),
+    );
+
+  const status = commonCommand(
+    "status",
+    "show the stored session (no secrets); exit 4 when logged out",
+  )
+    .addOption(new Option("--json", "print JSON"))
+    .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
+      run(async () => {
+        configureOut(flags);
+        const session = await prepare(flags, command, ctx);
+        const stored = await session.store.get(session.config.key);
+        const summary = summaryOf(session, stored);
+        ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
+        if (!stored) throw new LoginRequiredError(ErrorCode.LOGIN_REQUIRED, "Not logged in.");
       }),
     );
 
@@ -272,9 +535,9 @@ function buildProgram(
     false,
   )
     .addOption(new Option("--json", "print the summary as JSON on stdout"))
-    .action((flags: CommonFlags & { json?: boolean }) =>
+    .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
       run(async () => {
-        setOut(flags);
+        configureOut(flags);
         const { startFakeAuthorizationServer, followLoginRedirects } = await import(
           "@latchkey/testing"
         );
@@ -283,22 +546,19 @@ function buildProgram(
           ctx.out.info(
             `Started a fake authorization server at ${idp.issuer} (it approves every login as "alice").`,
           );
-          const config = await resolveConfig(
-            {
-              ...flags,
-              issuer: idp.issuer,
-              clientId: flags.clientId ?? "latchkey",
-              scope: flags.scope ?? ["openid", "profile"],
-            },
-            { storeKind: "memory" },
-          );
-          const store = await openStore(config, ctx);
+          const demoFlags: CommonFlags = {
+            ...flags,
+            issuer: idp.issuer,
+            clientId: flags.clientId ?? "latchkey",
+            scope: flags.scope ?? ["openid", "profile"],
+          };
+          const session = await prepare(demoFlags, command, ctx, { storeKind: "memory" });
           let opener: Opener | undefined;
           const reason =
-            config.browserCommand === undefined
+            session.config.browserCommand === undefined
               ? browserUnavailableReason({ env: ctx.env })
               : undefined;
-          if (config.openBrowser && reason) {
+          if (session.config.openBrowser && reason) {
             ctx.out.info(
               `No browser can be opened here (${reason}); completing the demo login headlessly.`,
             );
@@ -308,15 +568,9 @@ function buildProgram(
               );
             };
           }
-          const credentials = await interactiveLogin(config, ctx, opener);
-          await store.set(config.key, credentials);
-          const summary = summarize(await store.get(config.key), {
-            profile: config.key.profile,
-            issuer: config.key.issuer,
-            clientId: config.key.clientId,
-            store: store.kind,
-            now: Date.now(),
-          });
+          const credentials = await browserLogin(session, ctx, opener);
+          await session.store.set(session.config.key, credentials);
+          const summary = summaryOf(session, await session.store.get(session.config.key));
           ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
         } finally {
           await idp.close();
@@ -324,7 +578,7 @@ function buildProgram(
       }),
     );
 
-  for (const command of [login, token, demo]) {
+  for (const command of [login, token, refresh, logout, status, demo]) {
     command.exitOverride().showHelpAfterError("(run with --help for usage)");
     program.addCommand(command);
   }
@@ -336,15 +590,19 @@ function buildProgram(
  * becomes one line and a hint on stderr; an unexpected one a short report (the stack with `-v`).
  */
 export async function runCli(environment: CliEnvironment): Promise<number> {
-  let out = createOutput({
-    stdout: environment.stdout,
-    stderr: environment.stderr,
+  const make = (verbose: boolean, quiet: boolean): Output =>
+    createOutput({
+      stdout: environment.stdout,
+      stderr: environment.stderr,
+      env: environment.env,
+      verbose,
+      quiet,
+    });
+  const ctx: Context = {
+    out: make(false, false),
     env: environment.env,
-    verbose: false,
-    quiet: false,
-  });
-  const signal = environment.signal ?? new AbortController().signal;
-  const ctx: Context = { out, env: environment.env, signal };
+    signal: environment.signal ?? new AbortController().signal,
+  };
   let pending: Promise<void> | undefined;
   const program = buildProgram(
     ctx,
@@ -352,14 +610,7 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
       pending = action();
     },
     (flags) => {
-      out = createOutput({
-        stdout: environment.stdout,
-        stderr: environment.stderr,
-        env: environment.env,
-        verbose: flags.verbose === true,
-        quiet: flags.quiet === true && flags.verbose !== true,
-      });
-      ctx.out = out;
+      ctx.out = make(flags.verbose === true, flags.quiet === true && flags.verbose !== true);
     },
   );
   const streams = {
@@ -387,11 +638,12 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
       return ExitCode.USAGE;
     }
     const code = exitCodeFor(error);
+    const out = ctx.out;
     if (error instanceof LatchkeyError) {
-      out.error(error.message);
+      out.error(printable(error.message));
       const hint = hintFor(error);
       if (hint && code !== ExitCode.INTERRUPTED) out.info(`hint: ${hint}`);
-      if (out.verbose) out.debug(`error code ${error.code}`);
+      out.debug(`error code ${error.code}`);
     } else {
       out.error(
         `unexpected internal error: ${error instanceof Error ? error.name : "unknown"}. Run with -v for details and report it.`,
@@ -401,3 +653,5 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
     return code;
   }
 }
+
+export { attributeName };

@@ -16,6 +16,11 @@ export interface Output {
   debug(text: string): void;
   /** Whether `-v` is on. */
   readonly verbose: boolean;
+  /**
+   * Shows that latchkey is waiting: a spinner with the elapsed time when stderr is a TTY, one
+   * plain line otherwise (nothing with `--quiet`). Returns the function that ends it.
+   */
+  progress(text: string): () => void;
 }
 
 /** Options of {@link createOutput}. */
@@ -43,6 +48,35 @@ export function createOutput(options: OutputOptions): Output {
     prompt: (text) => options.stderr.write(`${text}\n`),
     warn: (text) => options.stderr.write(`${paint("33", "warning:")} ${text}\n`),
     error: (text) => options.stderr.write(`${paint("31", "error:")} ${text}\n`),
+    progress: (text) => {
+      if (options.quiet) return () => undefined;
+      if (options.stderr.isTTY !== true) {
+        options.stderr.write(`${text}\n`);
+        return () => undefined;
+      }
+      const begun = Date.now();
+      let stopped = false;
+      let spinner: { text: string; stop(): unknown; start(): unknown } | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      void import("yocto-spinner").then(({ default: createSpinner }) => {
+        if (stopped) return;
+        spinner = createSpinner({
+          text,
+          stream: options.stderr,
+          color: color ? "cyan" : undefined,
+        } as Parameters<typeof createSpinner>[0]);
+        spinner.start();
+        timer = setInterval(() => {
+          if (spinner) spinner.text = `${text} ${Math.round((Date.now() - begun) / 1000)} s`;
+        }, 1000);
+        timer.unref();
+      });
+      return () => {
+        stopped = true;
+        if (timer) clearInterval(timer);
+        spinner?.stop();
+      };
+    },
     debug: (text) => {
       if (options.verbose) {
         const ms = String(Date.now() - started).padStart(5);

@@ -55,6 +55,8 @@ export const ErrorCode = {
   PORT_IN_USE: "PORT_IN_USE",
   /** The browser (or the configured opener) could not be started. */
   BROWSER_FAILED: "BROWSER_FAILED",
+  /** An external token command failed or printed no token. */
+  COMMAND_FAILED: "COMMAND_FAILED",
 } as const;
 
 /** One of the values of {@link ErrorCode}. */

@@ -1,0 +1,80 @@
+import { spawn } from "node:child_process";
+import { type CredentialKey, type Credentials, ErrorCode, LatchkeyError } from "@latchkey/core";
+import { splitCommand } from "@latchkey/node-server";
+import { decodeJwtPayload } from "./summary.js";
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat || "(empty)";
+}
+
+/**
+ * `--flow command`: runs the command (split into words, no shell); its trimmed stdout is the
+ * access token. On failure the error shows the exit status, stdout and stderr (as the reference
+ * does), shortened.
+ */
+export function runTokenCommand(
+  command: string,
+  options: { key: CredentialKey; signal: AbortSignal; timeoutMs: number },
+): Promise<Credentials> {
+  const [program, ...args] = splitCommand(command);
+  if (!program)
+    return Promise.reject(new LatchkeyError(ErrorCode.CONFIG_INVALID, "--command is empty."));
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      shell: false,
+      signal: options.signal,
+      timeout: options.timeoutMs,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      if (stdout.length < 1_000_000) stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      if (stderr.length < 100_000) stderr += d;
+    });
+    child.on("error", (cause) => {
+      const code = (cause as NodeJS.ErrnoException).code;
+      if (code === "ABORT_ERR")
+        reject(new LatchkeyError(ErrorCode.ABORTED, "The token command was cancelled."));
+      else
+        reject(
+          new LatchkeyError(
+            ErrorCode.COMMAND_FAILED,
+            `Could not run the token command "${program}" (${code ?? "error"}).`,
+            { cause },
+          ),
+        );
+    });
+    child.on("close", (status, signal) => {
+      const token = stdout.trim();
+      if (status !== 0 || !token) {
+        const how =
+          status === null
+            ? `was killed by ${signal}`
+            : status === 0
+              ? "printed no token"
+              : `exited with status ${status}`;
+        reject(
+          new LatchkeyError(
+            ErrorCode.COMMAND_FAILED,
+            `The token command ${how}; stdout: ${excerpt(stdout)}; stderr: ${excerpt(stderr)}`,
+          ),
+        );
+        return;
+      }
+      const credentials: Credentials = {
+        accessToken: token,
+        tokenType: "Bearer",
+        issuer: options.key.issuer,
+        clientId: options.key.clientId,
+        obtainedAt: Date.now(),
+      };
+      const exp = decodeJwtPayload(token)?.exp;
+      if (typeof exp === "number") credentials.expiresAt = exp * 1000;
+      resolve(credentials);
+    });
+  });
+}
