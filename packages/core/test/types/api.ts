@@ -7,7 +7,7 @@ import {
   type Credentials,
   ErrorCode,
   isFlowFinished,
-  LatchkeyError,
+  type LatchkeyError,
   ProtocolError,
   type TokenStore,
 } from "../../src/index.js";
