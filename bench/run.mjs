@@ -8,7 +8,11 @@ const build = spawnSync("pnpm", ["exec", "turbo", "run", "build", "--output-logs
 });
 if (build.status !== 0) process.exit(build.status ?? 1);
 let failed = 0;
-for (const script of ["token-hot-path.mjs", "core-bundle-size.mjs"]) {
+for (const script of [
+  "token-hot-path.mjs",
+  "core-bundle-size.mjs",
+  "fake-server-startup-and-roundtrips.mjs",
+]) {
   const result = spawnSync(process.execPath, [new URL(script, import.meta.url).pathname], {
     stdio: "inherit",
     env,

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { startFakeAuthorizationServer } from "@latchkey/testing";
 
 const runs = Number(process.env.BENCH_RUNS ?? 30);
-const bin = fileURLToPath(new URL("../packages/cli/dist/bin.js", import.meta.url));
+const bin = fileURLToPath(new URL("../packages/cli/dist/bundle/latchkey.mjs", import.meta.url));
 const probe = fileURLToPath(new URL("./rss-probe.mjs", import.meta.url));
 const follow = fileURLToPath(
   new URL("../packages/cli/test/fixtures/follow-browser.mjs", import.meta.url),

@@ -153,6 +153,24 @@ export function addCommonOptions(command: Command, options: { requireClient: boo
         "browser-command",
       ),
     )
+    .addOption(opt("--flow <flow>", `how to log in: ${FLOWS.join(" | ")} (default auto)`, "flow"))
+    .addOption(
+      opt(
+        "--command <cmd>",
+        "for --flow command: its trimmed stdout is the access token",
+        "command",
+      ),
+    )
+    .addOption(
+      opt(
+        "--ca-file <path>",
+        "also trust these PEM certificates (HTTPS_PROXY/NO_PROXY are honoured)",
+        "ca-file",
+      ),
+    )
+    .addOption(
+      new Option("--insecure-skip-tls-verify", "do not verify TLS certificates (dangerous)"),
+    )
     .addOption(new Option("--no-browser", "never open a browser; print the URL and wait"))
     .addOption(opt("--timeout <seconds>", "how long to wait for the user (default 180)", "timeout"))
     .addOption(opt("--profile <name>", 'credentials profile (default "default")', "profile"))

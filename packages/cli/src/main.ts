@@ -3,34 +3,22 @@ import type { Writable } from "node:stream";
 import {
   type Credentials,
   ConfigurationError,
-  clientCredentialsGrant,
   ErrorCode,
   getAccessToken,
   LatchkeyError,
   LoginRequiredError,
-  pollDeviceAuthorization,
   redactUrl,
-  resolveServer,
-  revokeToken,
   type ServerMetadata,
-  startDeviceAuthorization,
   type TokenStore,
 } from "@latchkey/core";
 import { createTokenStore } from "@latchkey/keyring-store";
-import {
-  type BrowserLoginEvent,
-  browserUnavailableReason,
-  loginWithBrowser,
-  openBrowser,
-} from "@latchkey/node-server";
 import { type Command, CommanderError, Option, Command as Program } from "commander";
-import { runTokenCommand } from "./command-flow.js";
 import { type CommonFlags, commonCommand, type ResolvedConfig, resolveConfig } from "./config.js";
 import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
 import { createOutput, type Output, printable } from "./output.js";
 import { attributeName, loadProfile } from "./profile.js";
-import { formatSummary, summarize } from "./summary.js";
 import { createTransport } from "./transport.js";
+import { formatSummary, summarize } from "./summary.js";
 
 /** What the CLI runs against: injectable for tests, `process` by default. */
 export interface CliEnvironment {
@@ -42,27 +30,36 @@ export interface CliEnvironment {
   signal?: AbortSignal;
 }
 
-interface Context {
+/** @internal */
+export interface Context {
   out: Output;
   env: Readonly<Record<string, string | undefined>>;
   signal: AbortSignal;
 }
 
-interface Session {
+/** @internal */
+export interface Session {
   config: ResolvedConfig;
   store: TokenStore;
   server: () => Promise<ServerMetadata>;
 }
 
-const VERSION: string = (
-  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  }
-).version;
+declare const __LATCHKEY_VERSION__: string | undefined;
+
+// The bundle (scripts/bundle.mjs) inlines the version; unbundled, it is read from package.json.
+const VERSION: string =
+  typeof __LATCHKEY_VERSION__ === "string"
+    ? __LATCHKEY_VERSION__
+    : (
+        JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+          version: string;
+        }
+      ).version;
 
 const TOKEN_FORMATS = ["raw", "json", "header", "exec-credential"] as const;
 type TokenFormat = (typeof TOKEN_FORMATS)[number];
-type Opener = false | { command?: string } | ((url: string) => Promise<void>);
+/** @internal */
+export type Opener = false | { command?: string } | ((url: string) => Promise<void>);
 
 /** Flags > LATCHKEY_* > config-file profile > defaults (CLI.md). */
 async function applyProfile(flags: CommonFlags, command: Command, ctx: Context): Promise<void> {
@@ -113,6 +110,7 @@ async function prepare(
   const server = (): Promise<ServerMetadata> => {
     discovered ??= (async () => {
       const started = Date.now();
+      const { resolveServer } = await import("./flows.js");
       const metadata = await resolveServer(config.client, { signal: ctx.signal });
       ctx.out.debug(
         `metadata of ${redactUrl(metadata.issuer)} in ${Date.now() - started} ms; token endpoint ${redactUrl(metadata.token_endpoint ?? "(none)")}`,
@@ -122,163 +120,6 @@ async function prepare(
     return discovered;
   };
   return { config, store, server };
-}
-
-function loginEvents(
-  ctx: Context,
-  host: string,
-  headless: boolean,
-  stopProgress: { stop: () => void },
-): (event: BrowserLoginEvent) => void {
-  return (event) => {
-    switch (event.type) {
-      case "listening":
-        ctx.out.debug(`callback server listening on ${event.redirectUri}`);
-        return;
-      case "authorization-url":
-        ctx.out.prompt(
-          headless
-            ? `Following the login URL headlessly for ${host}:`
-            : event.opening
-              ? `Opening a browser to log in to ${host}. If none opens, visit:`
-              : `To log in to ${host}, open this URL in a browser on this machine:`,
-        );
-        ctx.out.prompt(`  ${event.url}`);
-        stopProgress.stop = ctx.out.progress(
-          "Waiting for the browser to finish the login (Ctrl-C to cancel)…",
-        );
-        return;
-      case "browser-opened":
-        ctx.out.debug("browser started");
-        return;
-      case "browser-failed":
-        ctx.out.warn(`${event.error.message} Open the URL above by hand.`);
-        return;
-      case "callback-received":
-        stopProgress.stop();
-        ctx.out.debug("callback received; exchanging the code");
-        return;
-      case "token-exchanged":
-        ctx.out.debug("token endpoint answered");
-        return;
-      default: {
-        const unreachable: never = event;
-        return unreachable;
-      }
-    }
-  };
-}
-
-async function browserLogin(session: Session, ctx: Context, opener?: Opener): Promise<Credentials> {
-  const { config } = session;
-  const server = await session.server();
-  let browser: Opener;
-  if (opener !== undefined) browser = opener;
-  else if (!config.openBrowser) browser = false;
-  else if (config.browserCommand !== undefined) browser = { command: config.browserCommand };
-  else browser = {};
-  const host = new URL(server.issuer).host;
-  const progress = { stop: (): void => undefined };
-  try {
-    return await loginWithBrowser({
-      client: config.client,
-      server,
-      callback: config.redirect,
-      timeoutMs: config.timeoutMs,
-      signal: ctx.signal,
-      browser,
-      endpointName: host,
-      onEvent: loginEvents(ctx, host, typeof browser === "function", progress),
-    });
-  } finally {
-    progress.stop();
-  }
-}
-
-async function deviceLogin(session: Session, ctx: Context): Promise<Credentials> {
-  const { config } = session;
-  const server = await session.server();
-  const authorization = await startDeviceAuthorization({
-    client: config.client,
-    server,
-    signal: ctx.signal,
-  });
-  ctx.out.prompt(
-    `To log in to ${new URL(server.issuer).host}, visit ${printable(authorization.verificationUri)}`,
-  );
-  ctx.out.prompt(`and enter the code: ${printable(authorization.userCode)}`);
-  if (authorization.verificationUriComplete) {
-    ctx.out.prompt(`(or open ${printable(authorization.verificationUriComplete)})`);
-    const canOpen =
-      config.openBrowser &&
-      (config.browserCommand !== undefined || !browserUnavailableReason({ env: ctx.env }));
-    if (canOpen) {
-      await openBrowser(
-        authorization.verificationUriComplete,
-        config.browserCommand === undefined
-          ? { env: ctx.env }
-          : { command: config.browserCommand, env: ctx.env },
-      ).catch((error: unknown) =>
-        ctx.out.warn(
-          `${error instanceof Error ? error.message : "The browser failed."} Open the address above by hand.`,
-        ),
-      );
-    }
-  }
-  const stop = ctx.out.progress("Waiting for the login to be approved (Ctrl-C to cancel)…");
-  try {
-    return await pollDeviceAuthorization(authorization, {
-      client: config.client,
-      server,
-      signal: ctx.signal,
-      onPoll: ({ attempt, interval }) =>
-        ctx.out.debug(`device poll ${attempt} (interval ${interval} s)`),
-    });
-  } finally {
-    stop();
-  }
-}
-
-/** Obtains new credentials by the configured flow (`auto` chooses as CLI.md says). */
-async function obtain(session: Session, ctx: Context, opener?: Opener): Promise<Credentials> {
-  const { config } = session;
-  switch (config.flow) {
-    case "client-credentials":
-      return clientCredentialsGrant({
-        client: config.client,
-        server: await session.server(),
-        signal: ctx.signal,
-      });
-    case "command":
-      return runTokenCommand(config.command as string, {
-        key: config.key,
-        signal: ctx.signal,
-        timeoutMs: config.timeoutMs,
-      });
-    case "device":
-      return deviceLogin(session, ctx);
-    case "browser":
-      return browserLogin(session, ctx, opener);
-    case "paste":
-      return browserLogin(session, ctx, false);
-    case "auto": {
-      if (opener !== undefined || !config.openBrowser || config.browserCommand !== undefined)
-        return browserLogin(session, ctx, opener);
-      const reason = browserUnavailableReason({ env: ctx.env });
-      if (!reason) return browserLogin(session, ctx);
-      const server = await session.server();
-      if (server.device_authorization_endpoint) {
-        ctx.out.info(`No browser can be opened here (${reason}); using the device flow.`);
-        return deviceLogin(session, ctx);
-      }
-      ctx.out.info(`No browser can be opened here (${reason}).`);
-      return browserLogin(session, ctx, false);
-    }
-    default: {
-      const unreachable: never = config.flow;
-      return unreachable;
-    }
-  }
 }
 
 function rfc3339(ms: number): string {
@@ -372,7 +213,7 @@ function buildProgram(
             "--flow command has nothing to log in to; use `latchkey token`.",
           );
         }
-        const credentials = await obtain(session, ctx);
+        const credentials = await (await import("./flows.js")).obtain(session, ctx);
         await session.store.set(session.config.key, credentials);
         const summary = summaryOf(session, credentials);
         ctx.out.info(
@@ -414,7 +255,7 @@ function buildProgram(
           }
           const session = await prepare(flags, command, ctx);
           if (session.config.flow === "command") {
-            const credentials = await obtain(session, ctx);
+            const credentials = await (await import("./flows.js")).obtain(session, ctx);
             ctx.out.data(formatToken(credentials, flags.format, ctx.env));
             return;
           }
@@ -426,7 +267,8 @@ function buildProgram(
             minValiditySeconds,
             signal: ctx.signal,
           };
-          if (flags.login !== false) options.login = () => obtain(session, ctx);
+          if (flags.login !== false)
+            options.login = async () => (await import("./flows.js")).obtain(session, ctx);
           const result = await getAccessToken(options);
           ctx.out.debug(`token from ${result.source}`);
           ctx.out.data(formatToken(result.credentials, flags.format, ctx.env));
@@ -485,6 +327,7 @@ function buildProgram(
         if (stored && flags.revoke !== false) {
           const token = stored.refreshToken ?? stored.accessToken;
           try {
+            const { revokeToken } = await import("./flows.js");
             const outcome = await revokeToken({
               client: session.config.client,
               server: await session.server(),
@@ -554,6 +397,7 @@ function buildProgram(
           };
           const session = await prepare(demoFlags, command, ctx, { storeKind: "memory" });
           let opener: Opener | undefined;
+          const { browserUnavailableReason } = await import("./flows.js");
           const reason =
             session.config.browserCommand === undefined
               ? browserUnavailableReason({ env: ctx.env })
@@ -568,6 +412,7 @@ function buildProgram(
               );
             };
           }
+          const { browserLogin } = await import("./flows.js");
           const credentials = await browserLogin(session, ctx, opener);
           await session.store.set(session.config.key, credentials);
           const summary = summaryOf(session, await session.store.get(session.config.key));

@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { rootCertificates } from "node:tls";
 import { ConfigurationError, ErrorCode, type FetchLike } from "@latchkey/core";
 
 /** Options of {@link createTransport}. */
@@ -36,6 +35,7 @@ export async function createTransport(options: TransportOptions): Promise<FetchL
     if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
       throw new ConfigurationError(ErrorCode.CONFIG_INVALID, "--ca-file holds no PEM certificate.");
     }
+    const { rootCertificates } = await import("node:tls");
     ca = [...rootCertificates, pem];
   }
   const tls: { ca?: string[]; rejectUnauthorized?: boolean } = {};

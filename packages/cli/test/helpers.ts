@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const BIN: string = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+export const BIN: string = fileURLToPath(new URL("../dist/bundle/latchkey.mjs", import.meta.url));
 export const FOLLOW: string = fileURLToPath(
   new URL("./fixtures/follow-browser.mjs", import.meta.url),
 );

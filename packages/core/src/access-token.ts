@@ -8,7 +8,7 @@ import {
 } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, LoginRequiredError, ProtocolError } from "./errors.js";
-import { refreshCredentials } from "./tokens.js";
+import type { RefreshOptions } from "./tokens.js";
 
 /**
  * A cross-process lock around read → expiry check → refresh → persist (S40), implemented by
@@ -146,7 +146,9 @@ async function refreshWithRetry(
   let current = stored;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const refreshOptions: Parameters<typeof refreshCredentials>[1] = {
+      // Loaded on first use: a valid stored token (the hot path) needs no protocol code at all.
+      const { refreshCredentials } = await import("./tokens.js");
+      const refreshOptions: RefreshOptions = {
         client: options.client,
         server: await options.server(),
       };

@@ -4,6 +4,19 @@ export {
   followLoginRedirects,
 } from "./browser.js";
 export {
+  type FakeDeviceFaultName,
+  type FakeFaultInfo,
+  type FakeFaultName,
+  type FakeFaultSpec,
+  type FakeHttpFaultEndpoint,
+  type FakeHttpFaultKind,
+  type FakeIdTokenFaultName,
+  fakeFaultCatalogue,
+  isFakeFaultName,
+  UNTRUSTED_AUDIENCE,
+  WRONG_ISSUER_SUFFIX,
+} from "./faults.js";
+export {
   type RunningFakeAuthorizationServer,
   type StartFakeAuthorizationServerOptions,
   startFakeAuthorizationServer,
@@ -17,7 +30,15 @@ export {
   type FakeClient,
   type FakeEndpoint,
   type FakeEndpoints,
+  type FakeMiddleware,
+  type FakeMiddlewareInfo,
+  type FakeOverride,
   type FakeRequestFilter,
   type FakeRequestLogEntry,
+  type FakeRotateKeysOptions,
+  type FakeSigningAlg,
   type FakeTokenEndpointAuthMethod,
+  type FakeUser,
+  isDroppedConnection,
 } from "./server.js";
+export { type FakeTlsCredentials, generateSelfSignedCertificate } from "./tls.js";

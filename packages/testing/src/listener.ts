@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import {
   createFakeAuthorizationServer,
   type FakeAuthorizationServer,
   type FakeAuthorizationServerOptions,
 } from "./server.js";
+import { type FakeTlsCredentials, generateSelfSignedCertificate } from "./tls.js";
 
 /** Options of {@link startFakeAuthorizationServer}: those of the fake server, without the issuer, plus where to listen. */
 export type StartFakeAuthorizationServerOptions = Omit<FakeAuthorizationServerOptions, "issuer"> & {
@@ -14,12 +16,19 @@ export type StartFakeAuthorizationServerOptions = Omit<FakeAuthorizationServerOp
   port?: number;
   /** A path for the issuer, e.g. `/tenant-a`. Default none. */
   issuerPath?: string;
+  /**
+   * Serve HTTPS: `true` generates a self-signed certificate for `127.0.0.1`, `::1` and `localhost`
+   * (with the `openssl` command); or pass your own `{ key, cert }`. Default `false`.
+   */
+  https?: boolean | FakeTlsCredentials;
 };
 
 /** A fake authorization server listening on a socket. */
 export interface RunningFakeAuthorizationServer extends FakeAuthorizationServer {
   /** The origin the server listens on, e.g. `http://127.0.0.1:49152`. */
   readonly url: string;
+  /** With `https`, the server's certificate (PEM), to pass as `ca` to a client; else `undefined`. */
+  readonly certificate: string | undefined;
   /** Stops listening and closes every connection, keep-alive ones included. Idempotent. */
   close(): Promise<void>;
   /** Same as {@link close}, for `await using`. */
@@ -70,9 +79,10 @@ function hostForUrl(host: string): string {
 
 /**
  * Starts a fake authorization server on a loopback socket (`127.0.0.1`, port 0 by default).
- * The issuer, `http://HOST:PORT{issuerPath}`, is known only once the port is bound.
+ * The issuer, `http(s)://HOST:PORT{issuerPath}`, is known only once the port is bound. A `*:drop`
+ * fault destroys the socket without an answer.
  *
- * @param options - Fake server options (see `createFakeAuthorizationServer`) plus `host`, `port`, `issuerPath`.
+ * @param options - Fake server options (see `createFakeAuthorizationServer`) plus `host`, `port`, `issuerPath`, `https`.
  * @returns The running server; close it with `close()` or `await using`.
  *
  * @example
@@ -84,11 +94,19 @@ function hostForUrl(host: string): string {
 export async function startFakeAuthorizationServer(
   options: StartFakeAuthorizationServerOptions = {},
 ): Promise<RunningFakeAuthorizationServer> {
-  const { host = "127.0.0.1", port = 0, issuerPath = "", ...serverOptions } = options;
+  const {
+    host = "127.0.0.1",
+    port = 0,
+    issuerPath = "",
+    https = false,
+    ...serverOptions
+  } = options;
   let fake: FakeAuthorizationServer | undefined;
   let origin = "";
+  const tls =
+    https === true ? await generateSelfSignedCertificate() : https === false ? undefined : https;
 
-  const server = createServer((incoming, outgoing) => {
+  const listener = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
     const respond = async (): Promise<void> => {
       if (fake === undefined) {
         await writeResponse(new Response("starting", { status: 503 }), outgoing);
@@ -103,10 +121,15 @@ export async function startFakeAuthorizationServer(
       }
       await writeResponse(await fake.fetch(request), outgoing);
     };
+    // A `*:drop` fault (or any failure) ends the connection without an answer.
     respond().catch(() => {
       outgoing.destroy();
     });
-  });
+  };
+  const server =
+    tls === undefined
+      ? createServer(listener)
+      : createHttpsServer({ key: tls.key, cert: tls.cert }, listener);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -128,7 +151,7 @@ export async function startFakeAuthorizationServer(
 
   try {
     const address = server.address() as AddressInfo;
-    origin = `http://${hostForUrl(host)}:${address.port}`;
+    origin = `${tls === undefined ? "http" : "https"}://${hostForUrl(host)}:${address.port}`;
     fake = await createFakeAuthorizationServer({
       ...serverOptions,
       issuer: `${origin}${issuerPath}`,
@@ -138,16 +161,10 @@ export async function startFakeAuthorizationServer(
     throw error;
   }
 
-  const running = fake;
   return {
-    issuer: running.issuer,
-    endpoints: running.endpoints,
-    clientIds: running.clientIds,
-    fetch: running.fetch,
-    requests: running.requests,
-    clearRequests: () => running.clearRequests(),
-    count: (endpoint, filter) => running.count(endpoint, filter),
+    ...fake,
     url: origin,
+    certificate: tls?.cert,
     close: closeServer,
     [Symbol.asyncDispose]: closeServer,
   };

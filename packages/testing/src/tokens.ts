@@ -1,5 +1,6 @@
 import {
   base64url,
+  decodeProtectedHeader,
   exportJWK,
   type GenerateKeyPairResult,
   generateKeyPair,
@@ -10,15 +11,17 @@ import {
   SignJWT,
 } from "jose";
 
-/** The one signing key of a fake server. */
+/** A JWS algorithm the fake server can sign with. */
+export type FakeSigningAlg = "ES256" | "RS256";
+
+/** A signing key of a fake server. */
 export interface SigningKey {
   readonly kid: string;
+  readonly alg: FakeSigningAlg;
   readonly privateKey: GenerateKeyPairResult["privateKey"];
   readonly publicKey: GenerateKeyPairResult["publicKey"];
   readonly publicJwk: JWK;
 }
-
-const ALGORITHM = "ES256";
 
 /** Random bytes, base64url-encoded: 32 bytes give 256 bits and 43 characters. */
 export function randomToken(bytes = 32): string {
@@ -42,37 +45,68 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return difference === 0;
 }
 
-export async function createSigningKey(): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { extractable: true });
+export async function createSigningKey(alg: FakeSigningAlg): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const exported = await exportJWK(publicKey);
   const kid = randomToken(12);
-  return {
-    kid,
-    privateKey,
-    publicKey,
-    publicJwk: { ...exported, kid, alg: ALGORITHM, use: "sig" },
-  };
+  return { kid, alg, privateKey, publicKey, publicJwk: { ...exported, kid, alg, use: "sig" } };
 }
 
-export function jwks(key: SigningKey): JSONWebKeySet {
-  return { keys: [key.publicJwk] };
+export function jwks(keys: readonly SigningKey[]): JSONWebKeySet {
+  return { keys: keys.map((key) => key.publicJwk) };
 }
 
-export function signJwt(key: SigningKey, typ: string, payload: JWTPayload): Promise<string> {
+/** Signs a JWT; `kid: false` leaves the `kid` out of the header. */
+export function signJwt(
+  key: SigningKey,
+  typ: string,
+  payload: JWTPayload,
+  options: { kid?: boolean } = {},
+): Promise<string> {
   return new SignJWT(payload)
-    .setProtectedHeader({ alg: ALGORITHM, kid: key.kid, typ })
+    .setProtectedHeader(
+      options.kid === false ? { alg: key.alg, typ } : { alg: key.alg, kid: key.kid, typ },
+    )
     .sign(key.privateKey);
 }
 
-/** Verifies an access token issued with {@link signJwt}; returns `undefined` when it is not one. */
+/** Flips bits in the signature of a compact JWS, keeping its length and encoding valid. */
+export function corruptSignature(jws: string): string {
+  const dot = jws.lastIndexOf(".");
+  const signature = base64url.decode(jws.slice(dot + 1));
+  signature[0] = (signature[0] ?? 0) ^ 0xff;
+  signature[signature.length - 1] = (signature[signature.length - 1] ?? 0) ^ 0xff;
+  return `${jws.slice(0, dot + 1)}${base64url.encode(signature)}`;
+}
+
+/** An unsecured JWT (`alg: "none"`, empty signature). */
+export function unsecuredJwt(payload: JWTPayload): string {
+  const encode = (value: unknown): string =>
+    base64url.encode(new TextEncoder().encode(JSON.stringify(value)));
+  return `${encode({ alg: "none", typ: "JWT" })}.${encode(payload)}.`;
+}
+
+/** An HS256 JWT signed with `secret` (e.g. the client id). */
+export function hs256Jwt(payload: JWTPayload, secret: string): Promise<string> {
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .sign(new TextEncoder().encode(secret));
+}
+
+/** Verifies an access token issued with {@link signJwt} by one of `keys`; `undefined` when it is not one. */
 export async function verifyAccessToken(
-  key: SigningKey,
+  keys: ReadonlyMap<string, SigningKey>,
   token: string,
   options: { issuer: string; nowMs: number },
 ): Promise<JWTPayload | undefined> {
   try {
+    const { kid } = decodeProtectedHeader(token);
+    const key = kid === undefined ? undefined : keys.get(kid);
+    if (key === undefined) {
+      return undefined;
+    }
     const { payload } = await jwtVerify(token, key.publicKey, {
-      algorithms: [ALGORITHM],
+      algorithms: [key.alg],
       issuer: options.issuer,
       typ: "at+jwt",
       currentDate: new Date(options.nowMs),

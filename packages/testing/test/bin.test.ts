@@ -1,8 +1,12 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { fakeFaultCatalogue } from "../src/index.js";
 
 const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 
@@ -76,5 +80,82 @@ describe.runIf(existsSync(BIN))("latchkey-fake-idp (needs `pnpm build`)", () => 
     });
     expect(await exit).toBe(0);
     expect(stdout).toContain("--client ID[:SECRET]");
+  });
+});
+
+describe.runIf(existsSync(BIN))("latchkey-fake-idp flags (needs `pnpm build`)", () => {
+  it("S4: --fault NAME:TIMES, --https, --users-file, --signing-alg and --device-auto-approve work", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fake-idp-bin-"));
+    const usersFile = join(dir, "users.json");
+    writeFileSync(usersFile, JSON.stringify({ bob: { claims: { email: "bob@example.com" } } }));
+    const { child, exit, firstLine } = run([
+      "--https",
+      "--users-file",
+      usersFile,
+      "--signing-alg",
+      "RS256",
+      "--device-auto-approve",
+      "--fault",
+      "jwks:5xx:1:502",
+      "--fault",
+      "discovery:issuer-mismatch:1",
+    ]);
+    try {
+      const info = JSON.parse(await firstLine) as {
+        issuer: string;
+        certificate: string;
+        endpoints: { jwks: string; openidConfiguration: string; deviceAuthorization: string };
+      };
+      expect(info.issuer).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const get = (url: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          httpsRequest(url, { ca: info.certificate }, (response) => {
+            let body = "";
+            response.on("data", (chunk) => {
+              body += chunk;
+            });
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+          })
+            .on("error", reject)
+            .end();
+        });
+      expect((await get(info.endpoints.jwks)).status).toBe(502);
+      const jwks = JSON.parse((await get(info.endpoints.jwks)).body);
+      expect(jwks.keys[0].alg).toBe("RS256");
+      expect(JSON.parse((await get(info.endpoints.openidConfiguration)).body).issuer).toBe(
+        `${info.issuer}/wrong`,
+      );
+      expect(JSON.parse((await get(info.endpoints.openidConfiguration)).body).issuer).toBe(
+        info.issuer,
+      );
+    } finally {
+      child.kill("SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(await exit).toBe(0);
+  });
+
+  it("S4: --list-faults prints the catalogue; a bad --fault or --signing-alg exits 2", async () => {
+    const { child, exit } = run(["--list-faults"]);
+    let stdout = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk.toString();
+    });
+    expect(await exit).toBe(0);
+    const names = stdout
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { name: string }).name);
+    expect(names).toEqual(fakeFaultCatalogue.map((fault) => fault.name));
+    for (const args of [
+      ["--fault", "token:teapot"],
+      ["--fault", "token:5xx:0"],
+      ["--fault", "token:5xx:1:404"],
+      ["--signing-alg", "HS256"],
+      ["--users-file", "/nonexistent/users.json"],
+    ]) {
+      const bad = run(args);
+      expect(await bad.exit, args.join(" ")).toBe(2);
+    }
   });
 });

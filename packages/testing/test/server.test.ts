@@ -50,7 +50,13 @@ describe("discovery", () => {
       id_token_signing_alg_values_supported: ["ES256"],
       subject_types_supported: ["public"],
     });
-    expect(oauth.grant_types_supported).toEqual(["authorization_code", "refresh_token"]);
+    expect(oauth.grant_types_supported).toEqual([
+      "authorization_code",
+      "refresh_token",
+      "client_credentials",
+      "urn:ietf:params:oauth:grant-type:device_code",
+      "urn:ietf:params:oauth:grant-type:token-exchange",
+    ]);
     expect(oauth.token_endpoint_auth_methods_supported).toContain("none");
     expect(oauth.scopes_supported).toContain("openid");
   });
@@ -351,7 +357,7 @@ describe("token endpoint: authorization_code", () => {
     expect((await (await tokenRequest(fake, { client_id: "latchkey" })).json()).error).toBe(
       "invalid_request",
     );
-    for (const grantType of ["password", "client_credentials", "implicit"]) {
+    for (const grantType of ["password", "implicit"]) {
       const response = await tokenRequest(fake, { grant_type: grantType, client_id: "latchkey" });
       expect((await response.json()).error).toBe("unsupported_grant_type");
     }

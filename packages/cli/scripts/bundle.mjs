@@ -1,0 +1,29 @@
+// Bundles the `latchkey` bin into one file: `latchkey token` runs on every kubectl or script
+// call, and loading one file instead of a few hundred modules is most of its start-up cost.
+// Packages only the demo or rare paths need stay external and are loaded lazily.
+import { readFileSync } from "node:fs";
+import { build } from "esbuild";
+
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+
+await build({
+  entryPoints: [new URL("../dist/bin.js", import.meta.url).pathname],
+  outdir: new URL("../dist/bundle", import.meta.url).pathname,
+  entryNames: "latchkey",
+  chunkNames: "chunks/[name]-[hash]",
+  outExtension: { ".js": ".mjs" },
+  splitting: true,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  minify: true,
+  sourcemap: "linked",
+  legalComments: "linked",
+  external: ["@latchkey/testing", "keytar", "@napi-rs/keyring", "undici", "yocto-spinner"],
+  define: { __LATCHKEY_VERSION__: JSON.stringify(pkg.version) },
+  banner: {
+    js: 'import { createRequire as __latchkeyRequire } from "node:module"; const require = __latchkeyRequire(import.meta.url);',
+  },
+  logLevel: "warning",
+});
