@@ -4,7 +4,7 @@ import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ConfigurationError, ErrorCode, type OAuthErrorDetails, ProtocolError } from "./errors.js";
 import { mapOauthError, redactUrl, requestOptions, sanitizeDescription } from "./http.js";
-import { verifyIdTokenSignature, withSafeIdTokenAlgorithms } from "./id-token.js";
+import { checkIssuedAt, verifyIdTokenSignature, withSafeIdTokenAlgorithms } from "./id-token.js";
 import {
   calculateCodeChallenge,
   generateCodeVerifier,
@@ -422,8 +422,11 @@ export async function exchangeCode(
       expectedNonce: state.nonce ?? oauth.expectNoNonce,
       requireIdToken: state.nonce !== undefined,
     });
-    if (body.id_token !== undefined)
+    if (body.id_token !== undefined) {
       await verifyIdTokenSignature(checked, response, transport, options.client.fetch);
+      const tolerance = options.client.clockToleranceSeconds ?? 30;
+      checkIssuedAt(oauth.getValidatedIdTokenClaims(body), now(), tolerance);
+    }
     const credentials = toCredentials(body, {
       issuer: server.issuer,
       clientId: state.clientId,

@@ -65,6 +65,8 @@ export interface ClientOptions {
   allowInsecureHttp?: boolean;
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
+  /** Leeway for ID-token `exp` and `iat`, in seconds (S36). Default 30, at most 300. */
+  clockToleranceSeconds?: number;
 }
 
 /** The parameters a caller may not set through the `*Params` options: latchkey owns them. */
@@ -141,7 +143,18 @@ export function toOauthClient(options: ClientOptions): {
   const method: ClientAuthMethod =
     options.clientAuthMethod ??
     (options.clientSecret === undefined ? "none" : "client_secret_basic");
-  const client: oauth.Client = { client_id: options.clientId };
+  const tolerance = options.clockToleranceSeconds ?? 30;
+  if (!(tolerance >= 0 && tolerance <= 300)) {
+    throw new ConfigurationError(
+      ErrorCode.CONFIG_INVALID,
+      "The clock tolerance must be between 0 and 300 seconds.",
+    );
+  }
+  const client: oauth.Client = { client_id: options.clientId, [oauth.clockTolerance]: tolerance };
+  if (options.now) {
+    // oauth4webapi's clock is in seconds: its skew is our clock minus the system's.
+    client[oauth.clockSkew] = Math.round((options.now() - Date.now()) / 1000);
+  }
   switch (method) {
     case "none":
       return { client, auth: oauth.None() };
@@ -155,7 +168,7 @@ export function toOauthClient(options: ClientOptions): {
       }
       const auth =
         method === "client_secret_basic"
-          ? oauth.ClientSecretBasic(options.clientSecret)
+          ? clientSecretBasic(options.clientId, options.clientSecret)
           : oauth.ClientSecretPost(options.clientSecret);
       return { client, auth };
     }
@@ -167,4 +180,28 @@ export function toOauthClient(options: ClientOptions): {
       );
     }
   }
+}
+
+/** Percent-encoding as Python's `urllib.parse.quote` does it (the reference's Basic header). */
+function quote(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/**
+ * `client_secret_basic` as the reference sends it and RFC 6749 §2.3.1 asks: id and secret
+ * percent-encoded, then `Basic base64(id:secret)`. (`client_id`/`abc` → `Basic Y2xpZW50X2lkOmFiYw==`.)
+ */
+function clientSecretBasic(clientId: string, secret: string): oauth.ClientAuth {
+  const credentials = `${quote(clientId)}:${quote(secret)}`;
+  const bytes = new TextEncoder().encode(credentials);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  const header = `Basic ${btoa(binary)}`;
+  return (_as, _client, body, headers) => {
+    body.delete("client_id");
+    headers.set("authorization", header);
+  };
 }

@@ -173,6 +173,14 @@ export function mapOauthError(error: unknown, what: string): unknown {
           { cause: error },
         );
       default:
+        // oauth4webapi parses only ID tokens as JWTs in token responses.
+        if (/\bJWT\b/.test(error.message)) {
+          return new ProtocolError(
+            ErrorCode.INVALID_ID_TOKEN,
+            `The ID token in the ${what} is invalid: ${error.message}.`,
+            { cause: error },
+          );
+        }
         return new ProtocolError(
           ErrorCode.INVALID_RESPONSE,
           `The ${what} returned an invalid response: ${error.message}.`,

@@ -48,15 +48,61 @@ export async function verifyIdTokenSignature(
     perTransport = new Map();
     jwksCaches.set(owner, perTransport);
   }
-  let cache = perTransport.get(server.jwks_uri);
+  const jwksUri = server.jwks_uri;
+  let cache = perTransport.get(jwksUri);
   if (!cache) {
     cache = {};
-    perTransport.set(server.jwks_uri, cache);
+    perTransport.set(jwksUri, cache);
   }
-  await oauth.validateApplicationLevelSignature(server, response, {
-    ...transport,
-    [oauth.jwksCache]: cache,
-  });
+  try {
+    await oauth.validateApplicationLevelSignature(server, response, {
+      ...transport,
+      [oauth.jwksCache]: cache,
+    });
+  } catch (error) {
+    // An unknown `kid` after a key rotation: refetch the key set once, at most every 30 s (S45).
+    const now = Date.now();
+    let refetches = lastForcedRefetch.get(owner);
+    if (!refetches) {
+      refetches = new Map();
+      lastForcedRefetch.set(owner, refetches);
+    }
+    const last = refetches.get(jwksUri) ?? 0;
+    if (
+      !(error instanceof oauth.OperationProcessingError) ||
+      error.code !== oauth.KEY_SELECTION ||
+      now - last < 30_000
+    ) {
+      throw error;
+    }
+    refetches.set(jwksUri, now);
+    const fresh: oauth.JWKSCacheInput = {};
+    perTransport.set(jwksUri, fresh);
+    await oauth.validateApplicationLevelSignature({ ...server }, response, {
+      ...transport,
+      [oauth.jwksCache]: fresh,
+    });
+  }
+}
+
+const lastForcedRefetch = new WeakMap<object, Map<string, number>>();
+
+/**
+ * @internal An `iat` in the future beyond the leeway is refused (S43); oauth4webapi only checks
+ * that it is there.
+ */
+export function checkIssuedAt(
+  claims: oauth.IDToken | undefined,
+  nowMs: number,
+  toleranceSeconds: number,
+): void {
+  if (!claims) return;
+  if (typeof claims.iat === "number" && claims.iat > nowMs / 1000 + toleranceSeconds) {
+    throw new ProtocolError(
+      ErrorCode.INVALID_ID_TOKEN,
+      "The ID token was issued in the future (iat); check the clocks.",
+    );
+  }
 }
 
 /** @internal The claims of a JWT, decoded without verification (for comparisons only). */

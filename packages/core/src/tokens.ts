@@ -6,6 +6,7 @@ import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, LoginRequiredError, ProtocolError } from "./errors.js";
 import { mapOauthError, requestOptions } from "./http.js";
 import {
+  checkIssuedAt,
   checkRefreshedIdToken,
   verifyIdTokenSignature,
   withSafeIdTokenAlgorithms,
@@ -147,6 +148,11 @@ export async function refreshCredentials(
     if (body.id_token !== undefined) {
       await verifyIdTokenSignature(checked, response, transport, options.client.fetch);
       checkRefreshedIdToken(credentials.idToken, oauth.getValidatedIdTokenClaims(body));
+      checkIssuedAt(
+        oauth.getValidatedIdTokenClaims(body),
+        now(),
+        options.client.clockToleranceSeconds ?? 30,
+      );
     }
     return toCredentials(body, {
       issuer: credentials.issuer,

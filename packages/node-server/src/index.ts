@@ -1,8 +1,22 @@
-export type { OpenBrowserOptions } from "./browser.js";
-export { browserUnavailableReason, openBrowser, splitCommand } from "./browser.js";
-export type { CallbackServer, CallbackServerOptions } from "./callback-server.js";
-export { startCallbackServer } from "./callback-server.js";
+export type { BrowserResolution, OpenBrowserOptions } from "./browser.js";
+export { browserUnavailableReason, openBrowser, resolveBrowser, splitCommand } from "./browser.js";
+export type { CallbackHost, CallbackServer, CallbackServerOptions } from "./callback-server.js";
+export { callbackOptionsFromRedirectUri, startCallbackServer } from "./callback-server.js";
+export type {
+  BrowserLoginEvent,
+  BrowserLoginOptions,
+  InteractiveLoginOptions,
+  LoginCallbackOptions,
+  LoginEvent,
+  LoginMode,
+  LoginModeChoice,
+} from "./login.js";
+export {
+  chooseLoginMode,
+  interactiveLogin,
+  judgePastedCallback,
+  loginWithBrowser,
+} from "./login.js";
 export type { ResultPageOptions } from "./pages.js";
 export { escapeHtml, failurePage, PAGE_HEADERS, strayPage, successPage } from "./pages.js";
-export type { BrowserLoginEvent, BrowserLoginOptions } from "./login.js";
-export { loginWithBrowser } from "./login.js";
+export { escapeTerminal } from "./terminal.js";

@@ -1,14 +1,26 @@
+import { createInterface } from "node:readline";
 import {
-  type ClientOptions,
-  type Credentials,
-  exchangeCode,
+  type AwaitingCallbackState,
   beginAuthorization,
+  type CallbackVerdict,
+  type ClientOptions,
+  type CodeReceivedState,
+  type Credentials,
+  ErrorCode,
+  exchangeCode,
   LatchkeyError,
+  LoginRequiredError,
+  pollDeviceAuthorization,
+  ProtocolError,
+  receiveCallback,
   type ServerMetadata,
+  startDeviceAuthorization,
+  TransportError,
 } from "@latchkey/core";
-import { type OpenBrowserOptions, openBrowser } from "./browser.js";
+import { browserUnavailableReason, type OpenBrowserOptions, openBrowser } from "./browser.js";
 import { type CallbackServerOptions, startCallbackServer } from "./callback-server.js";
 import type { ResultPageOptions } from "./pages.js";
+import { escapeTerminal } from "./terminal.js";
 
 /** What {@link loginWithBrowser} reports while it works, so that a CLI can print it. */
 export type BrowserLoginEvent =
@@ -25,14 +37,87 @@ export type BrowserLoginEvent =
   | { type: "callback-received" }
   | { type: "token-exchanged" };
 
+/** How {@link interactiveLogin} reaches the user (CLI `--flow`). */
+export type LoginMode = "auto" | "browser" | "paste" | "device";
+
+/**
+ * What {@link interactiveLogin} reports while it works. Libraries never print: the CLI turns
+ * these into lines on stderr. Only `authorization-url.url` holds a secret-adjacent value
+ * (`state`); it is meant for the user's prompt, never for logs (S42). Every string that came
+ * from the authorization server is already escaped for a terminal (S50).
+ */
+export type LoginEvent =
+  | {
+      /** The mode in use; with `auto`, `reason` says why no browser is used. */
+      type: "mode";
+      mode: Exclude<LoginMode, "auto">;
+      reason?: string;
+    }
+  | {
+      /** Another login with the same issuer, client and request was running: this call shares it. */
+      type: "joined";
+    }
+  | { type: "listening"; redirectUri: string }
+  | {
+      type: "authorization-url";
+      /** Where the user must go. Holds `state`: show it only as the user's prompt, never in logs. */
+      url: string;
+      /** Whether latchkey will try to open a browser for it. */
+      opening: boolean;
+    }
+  | { type: "browser-opened" }
+  | {
+      /** The browser could not be opened (`BROWSER_FAILED`); the login goes on. */
+      type: "browser-failed";
+      error: LatchkeyError;
+      /** Whether a pasted redirect address is now accepted as well. */
+      pasteAccepted: boolean;
+    }
+  | {
+      /** Ask the user to paste the address the browser ended on. */
+      type: "paste-prompt";
+      /** The redirect URI the pasted address starts with. */
+      redirectUri: string;
+      attempt: number;
+      maxAttempts: number;
+    }
+  | {
+      /** A paste was refused; `reason` says why (never echoes the paste). */
+      type: "paste-rejected";
+      reason: string;
+      code: LatchkeyError["code"];
+      attemptsLeft: number;
+    }
+  | {
+      /** Device flow: what the user must enter where (escaped for the terminal, S50). */
+      type: "device-code";
+      userCode: string;
+      verificationUri: string;
+      /** The address with the code in it, when the server gave one. */
+      verificationUriComplete?: string;
+      /** When the code expires, ms since the epoch. */
+      expiresAt: number;
+      /** Whether latchkey will try to open a browser on it. */
+      opening: boolean;
+    }
+  | { type: "device-poll"; attempt: number; interval: number }
+  | { type: "callback-received"; via: "loopback" | "paste" }
+  | { type: "token-exchanged" };
+
+/** The callback server options a login passes through. */
+export type LoginCallbackOptions = Pick<
+  CallbackServerOptions,
+  "host" | "port" | "path" | "maxRequests"
+>;
+
 /** Options of {@link loginWithBrowser}. */
 export interface BrowserLoginOptions extends ResultPageOptions {
   /** The client. */
   client: ClientOptions;
   /** The authorization server (from core's `resolveServer`). */
   server: ServerMetadata;
-  /** The callback server: host, port, path, request limit. */
-  callback?: Pick<CallbackServerOptions, "host" | "port" | "path" | "maxRequests">;
+  /** The callback server: host, port (or list), path, request limit. */
+  callback?: LoginCallbackOptions;
   /** How long to wait for the user, in ms. Default 180 000 (S30). */
   timeoutMs?: number;
   /** Cancels the login and frees the port. */
@@ -46,51 +131,286 @@ export interface BrowserLoginOptions extends ResultPageOptions {
   onEvent?: (event: BrowserLoginEvent) => void;
 }
 
+/** Options of {@link interactiveLogin}. */
+export interface InteractiveLoginOptions extends Omit<BrowserLoginOptions, "onEvent"> {
+  /**
+   * `auto` (default): the browser when one can be opened, else the device flow when the server
+   * offers it, else paste. `browser`: loopback callback + browser. `paste`: loopback callback +
+   * a pasted redirect address. `device`: RFC 8628.
+   */
+  mode?: LoginMode;
+  /**
+   * Where pasted redirect addresses are read from, one per line. Default `process.stdin` in
+   * paste mode; after a browser failure, `process.stdin` only when it is a terminal.
+   */
+  input?: NodeJS.ReadableStream;
+  /** How many pastes may be refused before the login fails. Default 3. */
+  maxPasteAttempts?: number;
+  /** Device flow: waits between polls (abortable); injectable for tests. Default a timer. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Share one login among concurrent calls for the same issuer, client and request (scopes,
+   * audience, resources) in this process. Default true.
+   */
+  singleFlight?: boolean;
+  /** Progress reports. */
+  onEvent?: (event: LoginEvent) => void;
+}
+
+type Opener = NonNullable<BrowserLoginOptions["browser"]>;
+
+function open(browser: Exclude<Opener, false>, url: string): Promise<void> {
+  return typeof browser === "function" ? browser(url) : openBrowser(url, browser);
+}
+
+function serverOptions(options: InteractiveLoginOptions): CallbackServerOptions {
+  const result: CallbackServerOptions = { ...options.callback };
+  if (options.timeoutMs !== undefined) result.timeoutMs = options.timeoutMs;
+  if (options.signal) result.signal = options.signal;
+  if (options.endpointName !== undefined) result.endpointName = options.endpointName;
+  if (options.successHtml !== undefined) result.successHtml = options.successHtml;
+  if (options.failureHtml !== undefined) result.failureHtml = options.failureHtml;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paste
+
 /**
- * One interactive login through the system browser: the loopback server listens first (S31),
- * then core builds the authorization URL for the port actually bound (S7), the browser opens (or
- * the URL is only reported), core validates the callback and exchanges the code. The port is
- * always closed afterwards (S23). A browser that fails to open does not end the login: the user
- * can still open the reported URL by hand.
- *
- * @example
- * ```ts
- * const credentials = await loginWithBrowser({ client, server, onEvent: (e) => {
- *   if (e.type === "authorization-url") console.error(`Open ${e.url}`);
- * }});
- * ```
+ * Judges one pasted line against the waiting login, exactly as a callback would be judged
+ * (core's `receiveCallback`: duplicates, `state`, `iss`, `error`). Accepted: the full redirect
+ * address (it must start with the redirect URI sent), or its query string alone. A bare code is
+ * refused: it carries no `state`, so nothing would tie it to this login (S15); accepting it
+ * would let anyone who gets the user to paste their code log this machine into their account.
+ * Returns `undefined` for a blank line.
  */
-export async function loginWithBrowser(options: BrowserLoginOptions): Promise<Credentials> {
+export function judgePastedCallback(
+  state: AwaitingCallbackState,
+  pasted: string,
+): CallbackVerdict | undefined {
+  let text = pasted.trim();
+  if (/^<.*>$/s.test(text) || /^(["']).*\1$/s.test(text)) text = text.slice(1, -1).trim();
+  if (text === "") return undefined;
+  const expected = new URL(state.redirectUri);
+  const refuse = (code: LatchkeyError["code"], message: string): CallbackVerdict => ({
+    outcome: "ignored",
+    error: new ProtocolError(code, message),
+  });
+  let url: URL;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(text) && !/^[\w.~-]+=/.test(text)) {
+    try {
+      url = new URL(text);
+    } catch {
+      return refuse(ErrorCode.CALLBACK_INVALID, "That is not a valid address.");
+    }
+    if (url.origin !== expected.origin || url.pathname !== expected.pathname) {
+      return refuse(
+        ErrorCode.CALLBACK_INVALID,
+        `That is not the address the login ended on; paste the one that starts with ${expected.origin}${expected.pathname}?`,
+      );
+    }
+  } else if (text.startsWith("?") || /^[\w.~-]+=/.test(text)) {
+    url = new URL(expected.href);
+    url.search = text.startsWith("?") ? text : `?${text}`;
+  } else {
+    return refuse(
+      ErrorCode.STATE_MISMATCH,
+      "A code alone cannot be checked against this login (it carries no state); paste the whole address from the browser's address bar.",
+    );
+  }
+  if (url.search === "" && url.hash !== "") {
+    return refuse(
+      ErrorCode.CALLBACK_INVALID,
+      "That address has no query string; paste the whole address from the browser's address bar.",
+    );
+  }
+  return receiveCallback(state, url);
+}
+
+interface LineSource {
+  next(): Promise<string | undefined>;
+  close(): void;
+}
+
+function lines(input: NodeJS.ReadableStream): LineSource {
+  const rl = createInterface({ input, terminal: false, crlfDelay: Number.POSITIVE_INFINITY });
+  const queue: string[] = [];
+  const waiters: ((line: string | undefined) => void)[] = [];
+  let ended = false;
+  rl.on("line", (line) => {
+    const waiter = waiters.shift();
+    if (waiter) waiter(line);
+    else if (queue.length < 16) queue.push(line);
+  });
+  rl.on("close", () => {
+    ended = true;
+    for (const waiter of waiters.splice(0)) waiter(undefined);
+  });
+  return {
+    next: () => {
+      const line = queue.shift();
+      if (line !== undefined) return Promise.resolve(line);
+      if (ended) return Promise.resolve(undefined);
+      return new Promise((resolve) => waiters.push(resolve));
+    },
+    close: () => rl.close(),
+  };
+}
+
+/** Reads pastes until one is accepted; `undefined` when the input ended (and `eofFails` is off) or `stop` fired. */
+async function readPastes(args: {
+  input: NodeJS.ReadableStream;
+  state: AwaitingCallbackState;
+  maxAttempts: number;
+  emit: (event: LoginEvent) => void;
+  stop: AbortSignal;
+  eofFails: boolean;
+}): Promise<CodeReceivedState | undefined> {
+  const source = lines(args.input);
+  const onStop = (): void => source.close();
+  args.stop.addEventListener("abort", onStop, { once: true });
+  try {
+    let lastCode: LatchkeyError["code"] = ErrorCode.CALLBACK_INVALID;
+    for (let attempt = 1; attempt <= args.maxAttempts; ) {
+      args.emit({
+        type: "paste-prompt",
+        redirectUri: args.state.redirectUri,
+        attempt,
+        maxAttempts: args.maxAttempts,
+      });
+      let verdict: CallbackVerdict | undefined;
+      do {
+        const line = await source.next();
+        if (args.stop.aborted) return undefined;
+        if (line === undefined) {
+          if (!args.eofFails) return undefined;
+          throw new LoginRequiredError(
+            ErrorCode.ABORTED,
+            "The input ended before a redirect address was pasted.",
+          );
+        }
+        verdict = judgePastedCallback(args.state, line);
+      } while (verdict === undefined);
+      switch (verdict.outcome) {
+        case "accepted":
+          return verdict.next;
+        case "failed":
+          throw verdict.error;
+        case "ignored":
+          lastCode = verdict.error.code;
+          args.emit({
+            type: "paste-rejected",
+            reason: verdict.error.message,
+            code: verdict.error.code,
+            attemptsLeft: args.maxAttempts - attempt,
+          });
+          attempt++;
+          break;
+        default: {
+          const unreachable: never = verdict;
+          return unreachable;
+        }
+      }
+    }
+    throw new ProtocolError(
+      lastCode,
+      `No valid redirect address was pasted in ${args.maxAttempts} attempts; run the login again.`,
+    );
+  } finally {
+    args.stop.removeEventListener("abort", onStop);
+    source.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authorization code (browser and paste)
+
+interface CodePlan {
+  /** Open the browser on the authorization URL. */
+  open: boolean;
+  /** When pasted redirect addresses are read. */
+  paste: "now" | "on-browser-failure" | "never";
+}
+
+function pasteInput(
+  options: InteractiveLoginOptions,
+  plan: CodePlan,
+): NodeJS.ReadableStream | undefined {
+  if (options.input) return options.input;
+  if (plan.paste === "now") return process.stdin;
+  if (plan.paste === "on-browser-failure" && process.stdin.isTTY) return process.stdin;
+  return undefined;
+}
+
+async function codeLogin(options: InteractiveLoginOptions, plan: CodePlan): Promise<Credentials> {
   const emit = options.onEvent ?? (() => undefined);
-  const serverOptions: CallbackServerOptions = { ...options.callback };
-  if (options.timeoutMs !== undefined) serverOptions.timeoutMs = options.timeoutMs;
-  if (options.signal) serverOptions.signal = options.signal;
-  if (options.endpointName !== undefined) serverOptions.endpointName = options.endpointName;
-  if (options.successHtml !== undefined) serverOptions.successHtml = options.successHtml;
-  if (options.failureHtml !== undefined) serverOptions.failureHtml = options.failureHtml;
-  const callbackServer = await startCallbackServer(serverOptions);
+  const callbackServer = await startCallbackServer(serverOptions(options));
+  const stop = new AbortController();
+  const outcome: { via: "loopback" | "paste" } = { via: "loopback" };
   try {
     emit({ type: "listening", redirectUri: callbackServer.redirectUri });
-    const { state, authorizationUrl } = await beginAuthorization({
+    const beginOptions: Parameters<typeof beginAuthorization>[0] = {
       client: options.client,
       server: options.server,
       redirectUri: callbackServer.redirectUri,
-    });
+    };
+    if (options.signal) beginOptions.signal = options.signal;
+    const { state, authorizationUrl } = await beginAuthorization(beginOptions);
     const browser = options.browser ?? {};
-    emit({ type: "authorization-url", url: authorizationUrl.href, opening: browser !== false });
-    const waiting = callbackServer.waitForCallback(state);
-    if (browser !== false) {
-      try {
-        if (typeof browser === "function") await browser(authorizationUrl.href);
-        else await openBrowser(authorizationUrl.href, browser);
-        emit({ type: "browser-opened" });
-      } catch (error) {
-        if (!(error instanceof LatchkeyError)) throw error;
-        emit({ type: "browser-failed", error });
+    const opening = plan.open && browser !== false;
+    emit({ type: "authorization-url", url: authorizationUrl.href, opening });
+    const input = pasteInput(options, plan);
+    const maxAttempts = Math.max(1, options.maxPasteAttempts ?? 3);
+
+    const received = await new Promise<CodeReceivedState>((resolve, reject) => {
+      let settled = false;
+      const win = (next: CodeReceivedState, how: "loopback" | "paste"): void => {
+        if (settled) return;
+        settled = true;
+        outcome.via = how;
+        resolve(next);
+      };
+      const lose = (error: unknown): void => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
+      callbackServer.waitForCallback(state).then((next) => win(next, "loopback"), lose);
+      let pasting = false;
+      const startPasting = (eofFails: boolean): boolean => {
+        if (pasting || !input) return false;
+        pasting = true;
+        readPastes({ input, state, maxAttempts, emit, stop: stop.signal, eofFails }).then(
+          (next) => {
+            if (next) win(next, "paste");
+          },
+          lose,
+        );
+        return true;
+      };
+      if (plan.paste === "now") startPasting(true);
+      if (opening) {
+        Promise.resolve()
+          .then(() => open(browser, authorizationUrl.href))
+          .then(
+            () => {
+              if (!settled) emit({ type: "browser-opened" });
+            },
+            (error: unknown) => {
+              if (settled) return;
+              if (!(error instanceof LatchkeyError)) {
+                lose(error);
+                return;
+              }
+              const fallback = plan.paste === "on-browser-failure" && input !== undefined;
+              emit({ type: "browser-failed", error, pasteAccepted: pasting || fallback });
+              if (fallback) startPasting(false);
+            },
+          );
       }
-    }
-    const received = await waiting;
-    emit({ type: "callback-received" });
+    });
+    stop.abort();
+    emit({ type: "callback-received", via: outcome.via });
     const exchangeOptions: Parameters<typeof exchangeCode>[1] = {
       client: options.client,
       server: options.server,
@@ -100,6 +420,257 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<Cr
     emit({ type: "token-exchanged" });
     return credentials;
   } finally {
-    await callbackServer.close();
+    stop.abort();
+    await callbackServer.close(outcome.via === "paste" ? { graceMs: 0 } : {});
+  }
+}
+
+/**
+ * One interactive login through the system browser: the loopback server listens first (S31),
+ * then core builds the authorization URL for the port actually bound (S7), the browser opens (or
+ * the URL is only reported), core validates the callback and exchanges the code. The port is
+ * always closed afterwards (S23). A browser that fails to open does not end the login: the user
+ * can still open the reported URL by hand. Kept for compatibility: {@link interactiveLogin}
+ * adds paste and device modes, the automatic choice, and single flight.
+ *
+ * @example
+ * ```ts
+ * const credentials = await loginWithBrowser({ client, server, onEvent: (e) => {
+ *   if (e.type === "authorization-url") console.error(`Open ${e.url}`);
+ * }});
+ * ```
+ */
+export function loginWithBrowser(options: BrowserLoginOptions): Promise<Credentials> {
+  const legacy = options.onEvent;
+  const { onEvent: _ignored, ...rest } = options;
+  const forwarded: InteractiveLoginOptions = { ...rest };
+  if (legacy) {
+    forwarded.onEvent = (event) => {
+      switch (event.type) {
+        case "listening":
+        case "authorization-url":
+        case "browser-opened":
+        case "token-exchanged":
+          legacy(event);
+          return;
+        case "browser-failed":
+          legacy({ type: "browser-failed", error: event.error });
+          return;
+        case "callback-received":
+          legacy({ type: "callback-received" });
+          return;
+        default:
+          return;
+      }
+    };
+  }
+  return codeLogin(forwarded, { open: true, paste: "never" });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Device flow
+
+function isWebUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}
+
+async function deviceLogin(
+  options: InteractiveLoginOptions,
+  openIt: boolean,
+): Promise<Credentials> {
+  const emit = options.onEvent ?? (() => undefined);
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort();
+  if (options.signal?.aborted) controller.abort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  if (options.timeoutMs !== undefined) {
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, options.timeoutMs);
+    timer.unref?.();
+  }
+  const grant = { client: options.client, server: options.server, signal: controller.signal };
+  try {
+    const authorization = await startDeviceAuthorization(grant);
+    const browser = options.browser ?? {};
+    const target = authorization.verificationUriComplete ?? authorization.verificationUri;
+    // Only a web address is ever handed to the opener: never file:, javascript: or a command.
+    const opening = openIt && browser !== false && isWebUrl(target);
+    const event: LoginEvent = {
+      type: "device-code",
+      userCode: escapeTerminal(authorization.userCode),
+      verificationUri: escapeTerminal(authorization.verificationUri),
+      expiresAt: authorization.expiresAt,
+      opening,
+    };
+    if (authorization.verificationUriComplete !== undefined)
+      event.verificationUriComplete = escapeTerminal(authorization.verificationUriComplete);
+    emit(event);
+    if (opening) {
+      try {
+        await open(browser, target);
+        emit({ type: "browser-opened" });
+      } catch (error) {
+        if (!(error instanceof LatchkeyError)) throw error;
+        emit({ type: "browser-failed", error, pasteAccepted: false });
+      }
+    }
+    const pollOptions: Parameters<typeof pollDeviceAuthorization>[1] = {
+      ...grant,
+      onPoll: ({ attempt, interval }) => emit({ type: "device-poll", attempt, interval }),
+    };
+    if (options.sleep) pollOptions.sleep = options.sleep;
+    const credentials = await pollDeviceAuthorization(authorization, pollOptions);
+    emit({ type: "token-exchanged" });
+    return credentials;
+  } catch (error) {
+    // Whatever the poller or an injected sleep threw once our signal fired, say why it fired.
+    if (timedOut) {
+      throw new TransportError(
+        ErrorCode.TIMEOUT,
+        `The device login was not approved within ${Math.round((options.timeoutMs ?? 0) / 1000)} s.`,
+        { cause: error },
+      );
+    }
+    if (options.signal?.aborted && !(error instanceof LatchkeyError)) {
+      throw new TransportError(ErrorCode.ABORTED, "The device login was cancelled.", {
+        cause: error,
+      });
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The entry point
+
+/** What {@link chooseLoginMode} decided. */
+export interface LoginModeChoice {
+  /** The mode to run. */
+  mode: Exclude<LoginMode, "auto">;
+  /** With `auto`, why no browser is used (none can be opened, or opening is turned off). */
+  reason?: string;
+}
+
+/**
+ * The mode {@link interactiveLogin} runs: an explicit mode as is; `auto` picks the browser when
+ * one can be opened, else the device flow when the server has a device authorization endpoint,
+ * else paste (CLI.md `--flow auto`).
+ */
+export function chooseLoginMode(
+  options: Pick<InteractiveLoginOptions, "mode" | "browser" | "server">,
+): LoginModeChoice {
+  const mode = options.mode ?? "auto";
+  if (mode !== "auto") return { mode };
+  const browser = options.browser ?? {};
+  const reason =
+    browser === false
+      ? "opening a browser is turned off"
+      : typeof browser === "function"
+        ? undefined
+        : browserUnavailableReason(browser);
+  if (reason === undefined) return { mode: "browser" };
+  if (options.server.device_authorization_endpoint) return { mode: "device", reason };
+  return { mode: "paste", reason };
+}
+
+const inFlight = new Map<string, Promise<Credentials>>();
+
+function flightKey(options: InteractiveLoginOptions): string {
+  const c = options.client;
+  return JSON.stringify([
+    options.server.issuer,
+    c.clientId,
+    c.scopes ?? [],
+    c.audience ?? null,
+    c.resource ?? [],
+  ]);
+}
+
+function joinWithSignal(
+  shared: Promise<Credentials>,
+  signal: AbortSignal | undefined,
+): Promise<Credentials> {
+  if (!signal) return shared;
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void =>
+      reject(new TransportError(ErrorCode.ABORTED, "The login was cancelled."));
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener("abort", onAbort, { once: true });
+    shared.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/**
+ * Logs the user in interactively, whichever way reaches them: the system browser with a loopback
+ * callback, a pasted redirect address (remote machines), or the device flow (RFC 8628). See
+ * {@link chooseLoginMode} for `auto`. Concurrent calls for the same issuer, client and request
+ * share one login (one browser, one port); a joining call's own `signal` only stops its wait.
+ *
+ * - browser: listens first, opens the browser, waits for the callback; when the browser fails to
+ *   open and an input is available, a pasted redirect address is accepted too.
+ * - paste: listens too (a browser on this machine still completes the login by itself), reports
+ *   the URL, and reads pasted redirect addresses (see {@link judgePastedCallback}), refusing up
+ *   to `maxPasteAttempts` wrong ones.
+ * - device: reports the user code and verification address (escaped, S50), opens the browser on
+ *   `verification_uri_complete` when one can be opened, and polls with core (S48, S49). The
+ *   timeout is `timeoutMs` when given, else the device code's lifetime.
+ *
+ * @example
+ * ```ts
+ * const credentials = await interactiveLogin({
+ *   client, server, mode: "auto", timeoutMs: 180_000, signal,
+ *   onEvent: (e) => { if (e.type === "device-code") console.error(`Enter ${e.userCode} at ${e.verificationUri}`); },
+ * });
+ * ```
+ */
+export function interactiveLogin(options: InteractiveLoginOptions): Promise<Credentials> {
+  if (options.singleFlight === false) return runLogin(options);
+  const key = flightKey(options);
+  const running = inFlight.get(key);
+  if (running) {
+    options.onEvent?.({ type: "joined" });
+    return joinWithSignal(running, options.signal);
+  }
+  const promise = runLogin(options).finally(() => {
+    if (inFlight.get(key) === promise) inFlight.delete(key);
+  });
+  inFlight.set(key, promise);
+  return promise;
+}
+
+async function runLogin(options: InteractiveLoginOptions): Promise<Credentials> {
+  const choice = chooseLoginMode(options);
+  const event: LoginEvent = { type: "mode", mode: choice.mode };
+  if (choice.reason !== undefined) event.reason = choice.reason;
+  options.onEvent?.(event);
+  switch (choice.mode) {
+    case "browser":
+      return codeLogin(options, { open: true, paste: "on-browser-failure" });
+    case "paste":
+      return codeLogin(options, { open: false, paste: "now" });
+    case "device":
+      return deviceLogin(options, options.mode === "device");
+    default: {
+      const unreachable: never = choice.mode;
+      throw new LatchkeyError(
+        ErrorCode.CONFIG_INVALID,
+        `Unknown login mode "${String(unreachable)}".`,
+      );
+    }
   }
 }

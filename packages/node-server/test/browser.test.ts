@@ -1,0 +1,235 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ErrorCode, LatchkeyError } from "@latchkey/core";
+import { describe, expect, it, onTestFinished } from "vitest";
+import {
+  browserUnavailableReason,
+  openBrowser,
+  resolveBrowser,
+  splitCommand,
+} from "../src/index.js";
+
+const has =
+  (...names: string[]) =>
+  (name: string) =>
+    names.includes(name) ? `/usr/bin/${name}` : undefined;
+const nothing = () => undefined;
+
+describe("resolveBrowser / browserUnavailableReason", () => {
+  it("S5: an explicit command wins, split into words without a shell", () => {
+    expect(resolveBrowser({ command: "chromium --headless 'a b'", env: {} })).toEqual({
+      available: true,
+      argv: ["chromium", "--headless", "a b"],
+      source: "command",
+    });
+    expect(
+      browserUnavailableReason({ command: ["x"], env: { SSH_TTY: "/dev/pts/0" } }),
+    ).toBeUndefined();
+    expect(() => resolveBrowser({ command: "  " })).toThrow(LatchkeyError);
+    expect(() => splitCommand("a 'b")).toThrow(/unclosed quote/);
+  });
+
+  it("honours $BROWSER: the first entry of a list found on $PATH", () => {
+    expect(
+      resolveBrowser({
+        env: { BROWSER: "nope:firefox --new-tab" },
+        platform: "linux",
+        findExecutable: has("firefox"),
+      }),
+    ).toEqual({ available: true, argv: ["firefox", "--new-tab"], source: "BROWSER" });
+    expect(
+      resolveBrowser({
+        env: { BROWSER: "w3m", SSH_TTY: "/dev/pts/1" },
+        platform: "linux",
+        findExecutable: nothing,
+      }),
+    ).toMatchObject({ available: true, argv: ["w3m"] });
+  });
+
+  it("Linux: no display, an SSH session, a container, no xdg-open", () => {
+    const base = { platform: "linux" as const, wsl: false, container: false };
+    expect(browserUnavailableReason({ ...base, env: {}, findExecutable: has("xdg-open") })).toBe(
+      "there is no graphical display ($DISPLAY is not set)",
+    );
+    expect(
+      browserUnavailableReason({
+        ...base,
+        env: { SSH_CONNECTION: "1 2 3 4" },
+        findExecutable: has("xdg-open"),
+      }),
+    ).toMatch(/SSH session/);
+    expect(
+      browserUnavailableReason({
+        ...base,
+        container: true,
+        env: {},
+        findExecutable: has("xdg-open"),
+      }),
+    ).toMatch(/container/);
+    expect(
+      browserUnavailableReason({
+        platform: "linux",
+        wsl: false,
+        env: { container: "podman" },
+        findExecutable: nothing,
+      }),
+    ).toMatch(/container/);
+    expect(
+      browserUnavailableReason({ ...base, env: { DISPLAY: ":0" }, findExecutable: nothing }),
+    ).toBe("xdg-open is not installed");
+    expect(
+      resolveBrowser({
+        ...base,
+        env: { WAYLAND_DISPLAY: "wayland-0" },
+        findExecutable: has("xdg-open"),
+      }),
+    ).toEqual({ available: true, argv: ["xdg-open"], source: "platform" });
+    // X forwarding over SSH has a display: a browser can open.
+    expect(
+      browserUnavailableReason({
+        ...base,
+        env: { SSH_TTY: "x", DISPLAY: "localhost:10.0" },
+        findExecutable: has("xdg-open"),
+      }),
+    ).toBeUndefined();
+  });
+
+  it("WSL: wslview, else the Windows opener through interop (never cmd.exe), else a reason", () => {
+    const env = { WSL_DISTRO_NAME: "Debian" };
+    expect(
+      resolveBrowser({ platform: "linux", env, findExecutable: has("wslview", "explorer.exe") }),
+    ).toEqual({
+      available: true,
+      argv: ["wslview"],
+      source: "wsl",
+    });
+    expect(
+      resolveBrowser({
+        platform: "linux",
+        env,
+        findExecutable: has("rundll32.exe", "explorer.exe"),
+      }),
+    ).toEqual({
+      available: true,
+      argv: ["rundll32.exe", "url.dll,FileProtocolHandler"],
+      source: "wsl",
+    });
+    expect(
+      resolveBrowser({ platform: "linux", env, findExecutable: has("explorer.exe") }),
+    ).toMatchObject({
+      argv: ["explorer.exe"],
+    });
+    expect(browserUnavailableReason({ platform: "linux", env, findExecutable: nothing })).toMatch(
+      /WSL/,
+    );
+  });
+
+  it("macOS and Windows: the platform opener, unless over SSH", () => {
+    expect(resolveBrowser({ platform: "darwin", env: {} })).toMatchObject({ argv: ["open"] });
+    expect(browserUnavailableReason({ platform: "darwin", env: { SSH_CLIENT: "x" } })).toMatch(
+      /remote Mac/,
+    );
+    expect(resolveBrowser({ platform: "win32", env: {} })).toMatchObject({
+      argv: ["rundll32", "url.dll,FileProtocolHandler"],
+    });
+    expect(browserUnavailableReason({ platform: "win32", env: { SSH_CONNECTION: "x" } })).toMatch(
+      /SSH/,
+    );
+  });
+});
+
+describe("openBrowser", () => {
+  const URL_WITH_SHELL_META = "http://127.0.0.1:1/authorize?a=1&b=$(touch /tmp/x);c=`id`|d 'e\"";
+
+  it("S5: the URL reaches the program as one argument, never through a shell", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "latchkey-open-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const out = join(dir, "argv.json");
+    await openBrowser(URL_WITH_SHELL_META, {
+      command: [
+        process.execPath,
+        "-e",
+        "require('fs').writeFileSync(process.argv[1], JSON.stringify(process.argv.slice(2)))",
+        out,
+      ],
+    });
+    for (let i = 0; i < 100; i++) {
+      try {
+        expect(JSON.parse(readFileSync(out, "utf8"))).toEqual([URL_WITH_SHELL_META]);
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    throw new Error("the opener did not run");
+  });
+
+  it("$BROWSER with %s puts the URL in place of %s", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "latchkey-open-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const out = join(dir, "argv.json");
+    const script = join(dir, "b.cjs");
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(
+      script,
+      "require('fs').writeFileSync(process.argv[2], JSON.stringify(process.argv.slice(3)))",
+    );
+    await openBrowser("http://x.example/", {
+      env: {
+        BROWSER: `${process.execPath} ${script} ${out} --url %s --end`,
+        PATH: process.env.PATH,
+      },
+      platform: "linux",
+      failWindowMs: 2000,
+    });
+    expect(JSON.parse(readFileSync(out, "utf8"))).toEqual(["--url", "http://x.example/", "--end"]);
+  });
+
+  it("S5 S42: a program that cannot be started is BROWSER_FAILED, and the message holds no URL", async () => {
+    const error = await openBrowser("http://127.0.0.1:1/cb?code=SECRET-CODE&state=SECRET-STATE", {
+      command: "/nonexistent/browser --flag",
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LatchkeyError);
+    expect(error).toMatchObject({ code: ErrorCode.BROWSER_FAILED });
+    expect(String((error as Error).message)).toMatch(/"browser" \(ENOENT\)/);
+    expect(JSON.stringify(error)).not.toContain("SECRET");
+    expect((error as Error).message).not.toContain("SECRET");
+  });
+
+  it("an opener that exits non-zero at once (xdg-open without a handler) is BROWSER_FAILED", async () => {
+    const error = await openBrowser("http://127.0.0.1:1/", {
+      command: ["sh", "-c", "exit 3", "xdg-open"],
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCode.BROWSER_FAILED });
+    expect((error as Error).message).toContain("exit status 3");
+  });
+
+  it("an opener that exits 0, or is still running after the window, succeeds", async () => {
+    await expect(
+      openBrowser("http://127.0.0.1:1/", { command: ["true"] }),
+    ).resolves.toBeUndefined();
+    const started = Date.now();
+    await expect(
+      openBrowser("http://127.0.0.1:1/", {
+        command: ["sh", "-c", "sleep 3", "opener"],
+        failWindowMs: 200,
+      }),
+    ).resolves.toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("no browser available here is BROWSER_FAILED with the reason", async () => {
+    await expect(
+      openBrowser("http://127.0.0.1:1/", {
+        env: {},
+        platform: "linux",
+        wsl: false,
+        container: false,
+      }),
+    ).rejects.toMatchObject({
+      code: ErrorCode.BROWSER_FAILED,
+      message: expect.stringContaining("no graphical display"),
+    });
+  });
+});
