@@ -17,6 +17,7 @@ const code = await runCli({
   stdout: process.stdout,
   stderr: process.stderr,
   signal: controller.signal,
+  stdin: process.stdin,
 });
 process.exitCode = code;
 process.off("SIGINT", onSignal);

@@ -185,7 +185,7 @@ export function addCommonOptions(command: Command, options: { requireClient: boo
 export interface ResolvedConfig {
   client: ClientOptions;
   key: CredentialKey;
-  redirect: { host: "127.0.0.1" | "::1"; port: number; path: string };
+  redirect: { host: "127.0.0.1" | "::1" | "localhost"; port: number | number[]; path: string };
   timeoutMs: number;
   browserCommand: string | undefined;
   openBrowser: boolean;
@@ -215,6 +215,13 @@ function parsePairs(
   return result;
 }
 
+function parsePort(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65535) {
+    throw usage("--port takes numbers from 0 to 65535, comma-separated to try several in order.");
+  }
+  return Number(text);
+}
+
 function parseRedirect(flags: CommonFlags): ResolvedConfig["redirect"] {
   const text = flags.redirectUri ?? "http://127.0.0.1:0/callback";
   let url: URL;
@@ -223,21 +230,25 @@ function parseRedirect(flags: CommonFlags): ResolvedConfig["redirect"] {
   } catch {
     throw usage("--redirect-uri is not an absolute URL.");
   }
-  if (url.protocol !== "http:" || (url.hostname !== "127.0.0.1" && url.hostname !== "[::1]")) {
+  const hosts = { "127.0.0.1": "127.0.0.1", "[::1]": "::1", localhost: "localhost" } as const;
+  const host = hosts[url.hostname as keyof typeof hosts] as
+    | ResolvedConfig["redirect"]["host"]
+    | undefined;
+  if (url.protocol !== "http:" || host === undefined) {
     throw usage(
-      "--redirect-uri must be http://127.0.0.1:PORT/PATH or http://[::1]:PORT/PATH (RFC 8252 loopback).",
+      "--redirect-uri must be http://127.0.0.1:PORT/PATH, http://[::1]:PORT/PATH or http://localhost:PORT/PATH (RFC 8252 loopback).",
     );
   }
-  if (url.search || url.hash || url.username || url.password) {
+  if (url.search || url.hash || url.username || url.password || text.includes("#")) {
     throw usage("--redirect-uri must not have a query, fragment or user info.");
   }
-  let port = url.port === "" ? 0 : Number(url.port);
+  if (url.pathname === "/done") throw usage('--redirect-uri may not use the path "/done".');
+  let port: number | number[] = url.port === "" ? 0 : Number(url.port);
   if (flags.port !== undefined) {
-    if (!/^\d+$/.test(flags.port) || Number(flags.port) > 65535)
-      throw usage("--port must be a number from 0 to 65535.");
-    port = Number(flags.port);
+    const ports = flags.port.split(",").map((p) => parsePort(p.trim()));
+    port = ports.length === 1 ? (ports[0] as number) : ports;
   }
-  return { host: url.hostname === "[::1]" ? "::1" : "127.0.0.1", port, path: url.pathname };
+  return { host, port, path: url.pathname };
 }
 
 const STORE_KINDS = ["auto", "keyring", "file", "memory"] as const;

@@ -1,31 +1,39 @@
+import { type Credentials, clientCredentialsGrant } from "@latchkey/core";
 import {
-  type Credentials,
-  clientCredentialsGrant,
-  pollDeviceAuthorization,
-  startDeviceAuthorization,
-} from "@latchkey/core";
-import {
-  type BrowserLoginEvent,
   browserUnavailableReason,
-  loginWithBrowser,
-  openBrowser,
+  type InteractiveLoginOptions,
+  interactiveLogin,
+  type LoginEvent,
 } from "@latchkey/node-server";
 import { runTokenCommand } from "./command-flow.js";
 import type { Context, Opener, Session } from "./main.js";
-import { printable } from "./output.js";
 
 // Everything a login needs, loaded only when one happens (a valid stored token needs none of it).
 export { resolveServer, revokeToken } from "@latchkey/core";
 export { browserUnavailableReason };
 
-function loginEvents(
+function events(
   ctx: Context,
   host: string,
   headless: boolean,
-  stopProgress: { stop: () => void },
-): (event: BrowserLoginEvent) => void {
-  return (event) => {
+): { onEvent: (event: LoginEvent) => void; stop: () => void } {
+  let stopProgress = (): void => undefined;
+  const waiting = (text: string): void => {
+    stopProgress();
+    stopProgress = ctx.out.progress(text);
+  };
+  const onEvent = (event: LoginEvent): void => {
     switch (event.type) {
+      case "mode":
+        if (event.reason)
+          ctx.out.info(
+            `${event.reason[0]?.toUpperCase() ?? ""}${event.reason.slice(1)}; using the ${event.mode} flow.`,
+          );
+        ctx.out.debug(`flow: ${event.mode}`);
+        return;
+      case "joined":
+        ctx.out.debug("joined a login already running in this process");
+        return;
       case "listening":
         ctx.out.debug(`callback server listening on ${event.redirectUri}`);
         return;
@@ -35,24 +43,48 @@ function loginEvents(
             ? `Following the login URL headlessly for ${host}:`
             : event.opening
               ? `Opening a browser to log in to ${host}. If none opens, visit:`
-              : `To log in to ${host}, open this URL in a browser on this machine:`,
+              : `To log in to ${host}, open this URL in a browser:`,
         );
         ctx.out.prompt(`  ${event.url}`);
-        stopProgress.stop = ctx.out.progress(
-          "Waiting for the browser to finish the login (Ctrl-C to cancel)…",
-        );
+        waiting("Waiting for the browser to finish the login (Ctrl-C to cancel)…");
         return;
       case "browser-opened":
         ctx.out.debug("browser started");
         return;
       case "browser-failed":
-        ctx.out.warn(`${event.error.message} Open the URL above by hand.`);
+        ctx.out.warn(
+          `${event.error.message} Open the URL above by hand${event.pasteAccepted ? ", or paste the address your browser ends on here" : ""}.`,
+        );
+        return;
+      case "paste-prompt":
+        stopProgress();
+        ctx.out.prompt(
+          `After logging in, your browser ends on a page that may fail to load (${event.redirectUri}...). Paste that page's full address here and press Enter${event.attempt > 1 ? ` (attempt ${event.attempt} of ${event.maxAttempts})` : ""}:`,
+        );
+        return;
+      case "paste-rejected":
+        ctx.out.warn(
+          `${event.reason}${event.attemptsLeft ? ` Try again (${event.attemptsLeft} left).` : ""}`,
+        );
+        return;
+      case "device-code":
+        ctx.out.prompt(`To log in to ${host}, visit ${event.verificationUri}`);
+        ctx.out.prompt(`and enter the code: ${event.userCode}`);
+        if (event.verificationUriComplete)
+          ctx.out.prompt(
+            `(or open ${event.verificationUriComplete}${event.opening ? ", opening it now" : ""})`,
+          );
+        waiting("Waiting for the login to be approved (Ctrl-C to cancel)…");
+        return;
+      case "device-poll":
+        ctx.out.debug(`device poll ${event.attempt} (interval ${event.interval} s)`);
         return;
       case "callback-received":
-        stopProgress.stop();
-        ctx.out.debug("callback received; exchanging the code");
+        stopProgress();
+        ctx.out.debug(`authorization response received (${event.via}); exchanging the code`);
         return;
       case "token-exchanged":
+        stopProgress();
         ctx.out.debug("token endpoint answered");
         return;
       default: {
@@ -61,11 +93,14 @@ function loginEvents(
       }
     }
   };
+  return { onEvent, stop: () => stopProgress() };
 }
 
-export async function browserLogin(
+/** An interactive login: browser, paste or device, as `--flow` says (`auto` chooses, CLI.md). */
+export async function interactive(
   session: Session,
   ctx: Context,
+  mode: "auto" | "browser" | "paste" | "device",
   opener?: Opener,
 ): Promise<Credentials> {
   const { config } = session;
@@ -76,73 +111,29 @@ export async function browserLogin(
   else if (config.browserCommand !== undefined) browser = { command: config.browserCommand };
   else browser = {};
   const host = new URL(server.issuer).host;
-  const progress = { stop: (): void => undefined };
-  try {
-    return await loginWithBrowser({
-      client: config.client,
-      server,
-      callback: config.redirect,
-      timeoutMs: config.timeoutMs,
-      signal: ctx.signal,
-      browser,
-      endpointName: host,
-      onEvent: loginEvents(ctx, host, typeof browser === "function", progress),
-    });
-  } finally {
-    progress.stop();
-  }
-}
-
-async function deviceLogin(session: Session, ctx: Context): Promise<Credentials> {
-  const { config } = session;
-  const server = await session.server();
-  const authorization = await startDeviceAuthorization({
+  const { onEvent, stop } = events(ctx, host, typeof browser === "function");
+  const options: InteractiveLoginOptions = {
+    mode,
     client: config.client,
     server,
+    callback: config.redirect,
+    timeoutMs: config.timeoutMs,
     signal: ctx.signal,
-  });
-  ctx.out.prompt(
-    `To log in to ${new URL(server.issuer).host}, visit ${printable(authorization.verificationUri)}`,
-  );
-  ctx.out.prompt(`and enter the code: ${printable(authorization.userCode)}`);
-  if (authorization.verificationUriComplete) {
-    ctx.out.prompt(`(or open ${printable(authorization.verificationUriComplete)})`);
-    const canOpen =
-      config.openBrowser &&
-      (config.browserCommand !== undefined || !browserUnavailableReason({ env: ctx.env }));
-    if (canOpen) {
-      await openBrowser(
-        authorization.verificationUriComplete,
-        config.browserCommand === undefined
-          ? { env: ctx.env }
-          : { command: config.browserCommand, env: ctx.env },
-      ).catch((error: unknown) =>
-        ctx.out.warn(
-          `${error instanceof Error ? error.message : "The browser failed."} Open the address above by hand.`,
-        ),
-      );
-    }
-  }
-  const stop = ctx.out.progress("Waiting for the login to be approved (Ctrl-C to cancel)…");
+    browser:
+      typeof browser === "object" && browser !== null ? { ...browser, env: ctx.env } : browser,
+    endpointName: host,
+    onEvent,
+  };
+  if (ctx.stdin) options.input = ctx.stdin;
   try {
-    return await pollDeviceAuthorization(authorization, {
-      client: config.client,
-      server,
-      signal: ctx.signal,
-      onPoll: ({ attempt, interval }) =>
-        ctx.out.debug(`device poll ${attempt} (interval ${interval} s)`),
-    });
+    return await interactiveLogin(options);
   } finally {
     stop();
   }
 }
 
-/** Obtains new credentials by the configured flow (`auto` chooses as CLI.md says). */
-export async function obtain(
-  session: Session,
-  ctx: Context,
-  opener?: Opener,
-): Promise<Credentials> {
+/** Obtains new credentials by the configured flow. */
+export async function obtain(session: Session, ctx: Context): Promise<Credentials> {
   const { config } = session;
   switch (config.flow) {
     case "client-credentials":
@@ -157,25 +148,13 @@ export async function obtain(
         signal: ctx.signal,
         timeoutMs: config.timeoutMs,
       });
-    case "device":
-      return deviceLogin(session, ctx);
+    case "auto":
+      // --no-browser: print the URL and wait for the loopback callback (or a paste), as CLI.md says.
+      return interactive(session, ctx, config.openBrowser ? "auto" : "browser");
     case "browser":
-      return browserLogin(session, ctx, opener);
     case "paste":
-      return browserLogin(session, ctx, false);
-    case "auto": {
-      if (opener !== undefined || !config.openBrowser || config.browserCommand !== undefined)
-        return browserLogin(session, ctx, opener);
-      const reason = browserUnavailableReason({ env: ctx.env });
-      if (!reason) return browserLogin(session, ctx);
-      const server = await session.server();
-      if (server.device_authorization_endpoint) {
-        ctx.out.info(`No browser can be opened here (${reason}); using the device flow.`);
-        return deviceLogin(session, ctx);
-      }
-      ctx.out.info(`No browser can be opened here (${reason}).`);
-      return browserLogin(session, ctx, false);
-    }
+    case "device":
+      return interactive(session, ctx, config.flow);
     default: {
       const unreachable: never = config.flow;
       return unreachable;

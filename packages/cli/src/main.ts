@@ -28,6 +28,8 @@ export interface CliEnvironment {
   stderr: Writable & { isTTY?: boolean };
   /** Cancels whatever is running (Ctrl-C). */
   signal?: AbortSignal;
+  /** Where a pasted redirect address is read from (`--flow paste`). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** @internal */
@@ -35,6 +37,7 @@ export interface Context {
   out: Output;
   env: Readonly<Record<string, string | undefined>>;
   signal: AbortSignal;
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** @internal */
@@ -412,8 +415,8 @@ function buildProgram(
               );
             };
           }
-          const { browserLogin } = await import("./flows.js");
-          const credentials = await browserLogin(session, ctx, opener);
+          const { interactive } = await import("./flows.js");
+          const credentials = await interactive(session, ctx, "browser", opener);
           await session.store.set(session.config.key, credentials);
           const summary = summaryOf(session, await session.store.get(session.config.key));
           ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
@@ -448,6 +451,7 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
     env: environment.env,
     signal: environment.signal ?? new AbortController().signal,
   };
+  if (environment.stdin) ctx.stdin = environment.stdin;
   let pending: Promise<void> | undefined;
   const program = buildProgram(
     ctx,
