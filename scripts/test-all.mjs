@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The whole test suite, as CI runs it: system packages, build, lint, typecheck, package checks,
-// every package's vitest run; then one line "N passed, N failed[, N skipped]" totalled over all
-// packages. Exits non-zero on any failure.
+// every package's vitest runs; then one line "N passed, N failed[, N skipped]" totalled over all
+// packages (every .vitest-results*.json a package's runs wrote). Exits non-zero on any failure.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -20,8 +20,11 @@ const packagesDir = join(root, "packages");
 const packages = readdirSync(packagesDir).filter((name) =>
   existsSync(join(packagesDir, name, "package.json")),
 );
-for (const name of packages)
-  rmSync(join(packagesDir, name, ".vitest-results.json"), { force: true });
+const resultFiles = (name) =>
+  readdirSync(join(packagesDir, name)).filter((file) => /^\.vitest-results.*\.json$/.test(file));
+for (const name of packages) {
+  for (const file of resultFiles(name)) rmSync(join(packagesDir, name, file), { force: true });
+}
 
 const steps = [];
 const system = installSystemPackages();
@@ -49,20 +52,22 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 for (const name of packages) {
-  const file = join(packagesDir, name, ".vitest-results.json");
-  if (!existsSync(file)) {
+  const files = resultFiles(name);
+  if (files.length === 0) {
     console.error(`packages/${name}: no test results (its test run did not complete)`);
     failed += 1;
     continue;
   }
-  const report = JSON.parse(readFileSync(file, "utf8"));
-  passed += report.numPassedTests;
-  failed += report.numFailedTests;
-  skipped += report.numPendingTests + report.numTodoTests;
-  // A test file that failed to load counts as a failure even though it ran no test.
-  failed += report.testResults.filter(
-    (file) => file.status === "failed" && file.assertionResults.length === 0,
-  ).length;
+  for (const file of files) {
+    const report = JSON.parse(readFileSync(join(packagesDir, name, file), "utf8"));
+    passed += report.numPassedTests;
+    failed += report.numFailedTests;
+    skipped += report.numPendingTests + report.numTodoTests;
+    // A test file that failed to load counts as a failure even though it ran no test.
+    failed += report.testResults.filter(
+      (result) => result.status === "failed" && result.assertionResults.length === 0,
+    ).length;
+  }
 }
 
 const failedSteps = steps.filter(([, status]) => status !== 0).map(([name]) => name);
