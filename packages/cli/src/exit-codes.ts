@@ -60,6 +60,10 @@ export function hintFor(error: unknown): string | undefined {
     case ErrorCode.INVALID_CLIENT:
       return "Check --client-id and the client secret.";
     case ErrorCode.NETWORK_ERROR:
+      if (/CERT|SSL|TLS|SELF_SIGNED/i.test(error.message)) {
+        return "The server's TLS certificate is not trusted: add its CA with --ca-file (or, only for testing, --insecure-skip-tls-verify).";
+      }
+      return "Check the network (HTTPS_PROXY, VPN) and try again; stored credentials were kept.";
     case ErrorCode.SERVER_ERROR:
       return "Check the network (HTTPS_PROXY, VPN) and try again; stored credentials were kept.";
     case ErrorCode.TIMEOUT:
