@@ -59,6 +59,8 @@ export {
   TransportError,
 } from "./errors.js";
 export { redactUrl, sanitizeDescription } from "./http.js";
+export type { AuthorizedFetchOptions, UserInfoOptions } from "./resource.js";
+export { createAuthorizedFetch, fetchUserInfo } from "./resource.js";
 export {
   calculateCodeChallenge,
   generateCodeVerifier,

@@ -1,0 +1,102 @@
+import * as oauth from "oauth4webapi";
+import { type GetAccessTokenOptions, getAccessToken } from "./access-token.js";
+import { type ClientOptions, toOauthClient } from "./config.js";
+import type { Credentials } from "./credentials.js";
+import type { ServerMetadata } from "./discovery.js";
+import { ErrorCode, ProtocolError } from "./errors.js";
+import { mapOauthError, requestOptions } from "./http.js";
+import { decodeClaims } from "./id-token.js";
+
+/** Options of {@link createAuthorizedFetch}: those of `getAccessToken`. */
+export type AuthorizedFetchOptions = GetAccessTokenOptions;
+
+function isInvalidTokenChallenge(response: Response): boolean {
+  if (response.status !== 401) return false;
+  const challenge = response.headers.get("www-authenticate") ?? "";
+  return /^\s*Bearer\b/i.test(challenge) && /error\s*=\s*"?invalid_token"?/i.test(challenge);
+}
+
+/**
+ * A `fetch` for resource servers that sends a valid access token in `Authorization: Bearer`
+ * (never in the URL, S34). A 401 with `WWW-Authenticate: Bearer error="invalid_token"` refreshes
+ * once and retries once (S35); anything else is returned as it is.
+ *
+ * @example
+ * ```ts
+ * const api = createAuthorizedFetch({ store, key, client, server: () => resolveServer(client), login });
+ * const response = await api("https://api.example.com/me");
+ * ```
+ */
+export function createAuthorizedFetch(
+  options: AuthorizedFetchOptions,
+): (input: string | URL, init?: RequestInit) => Promise<Response> {
+  const base = options.client.fetch ?? ((input, init) => fetch(input, init));
+  const send = (
+    input: string | URL,
+    init: RequestInit | undefined,
+    credentials: Credentials,
+  ): Promise<Response> => {
+    const headers = new Headers(init?.headers);
+    headers.set("authorization", `Bearer ${credentials.accessToken}`);
+    return base(input, { ...init, headers });
+  };
+  return async (input, init) => {
+    const first = await getAccessToken(options);
+    const response = await send(input, init, first.credentials);
+    if (!isInvalidTokenChallenge(response)) return response;
+    // The body may be a stream: a request with one cannot be replayed safely.
+    if (init?.body instanceof ReadableStream) return response;
+    const { login: _login, ...withoutLogin } = options;
+    const second = await getAccessToken({ ...withoutLogin, forceRefresh: true });
+    return send(input, init, second.credentials);
+  };
+}
+
+/** Options of {@link fetchUserInfo}. */
+export interface UserInfoOptions {
+  client: ClientOptions;
+  server: ServerMetadata;
+  credentials: Credentials;
+  signal?: AbortSignal;
+}
+
+/**
+ * The UserInfo claims (OIDC Core §5.3). When the credentials carry an ID token, the response's
+ * `sub` must equal the ID token's, otherwise it is discarded with `INVALID_RESPONSE` (S47).
+ */
+export async function fetchUserInfo(options: UserInfoOptions): Promise<Record<string, unknown>> {
+  const { client } = toOauthClient(options.client);
+  const expected = decodeClaims(options.credentials.idToken)?.sub;
+  const transport = requestOptions({
+    fetch: options.client.fetch,
+    allowInsecureHttp: options.client.allowInsecureHttp ?? false,
+    signal: options.signal,
+  });
+  try {
+    const response = await oauth.userInfoRequest(
+      options.server,
+      client,
+      options.credentials.accessToken,
+      transport,
+    );
+    const claims = await oauth.processUserInfoResponse(
+      options.server,
+      client,
+      typeof expected === "string" ? expected : oauth.skipSubjectCheck,
+      response,
+    );
+    return { ...claims };
+  } catch (error) {
+    if (
+      error instanceof oauth.OperationProcessingError &&
+      error.code === oauth.JSON_ATTRIBUTE_COMPARISON
+    ) {
+      throw new ProtocolError(
+        ErrorCode.INVALID_RESPONSE,
+        "The UserInfo response names another subject than the ID token; it was discarded.",
+        { cause: error },
+      );
+    }
+    throw mapOauthError(error, "userinfo request");
+  }
+}
