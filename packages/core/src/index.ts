@@ -1,5 +1,6 @@
 export type {
   AccessTokenResult,
+  CredentialLock,
   CredentialsSource,
   GetAccessTokenOptions,
 } from "./access-token.js";

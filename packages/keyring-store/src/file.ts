@@ -198,8 +198,8 @@ export class FileTokenStore implements TokenStore {
   }
 }
 
-/** `credentials-<first 32 hex digits of SHA-256(credentialKeyId(key))>`. */
-function fileStem(key: CredentialKey): string {
+/** @internal `credentials-<first 32 hex digits of SHA-256(credentialKeyId(key))>`. */
+export function fileStem(key: CredentialKey): string {
   const hash = createHash("sha256").update(credentialKeyId(key), "utf8").digest("hex");
   return `credentials-${hash.slice(0, 32)}`;
 }

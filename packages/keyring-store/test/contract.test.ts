@@ -1,7 +1,15 @@
+import { randomBytes } from "node:crypto";
 import type { TokenStore } from "@latchkey/core";
 import { describe, expect, it } from "vitest";
-import { FileTokenStore, MemoryTokenStore } from "../src/index.js";
 import {
+  FileTokenStore,
+  KEYRING_BACKENDS,
+  KeyringTokenStore,
+  MemoryTokenStore,
+  openKeyringBackend,
+} from "../src/index.js";
+import {
+  FakeKeyring,
   fullCredentials,
   keyA,
   minimalCredentials,
@@ -9,11 +17,38 @@ import {
   rejectionOf,
   tempDir,
 } from "./helpers.js";
+import { realKeyring } from "./keyring-session.js";
 
-const factories: ReadonlyArray<[string, () => Promise<TokenStore>]> = [
+const factories: Array<[string, () => Promise<TokenStore>]> = [
   ["MemoryTokenStore", async () => new MemoryTokenStore()],
   ["FileTokenStore", async () => new FileTokenStore({ directory: await tempDir() })],
+  [
+    "KeyringTokenStore (fake backend)",
+    async () => new KeyringTokenStore({ backend: new FakeKeyring() }),
+  ],
+  [
+    "KeyringTokenStore (fake backend, 2560-byte blobs, chunked)",
+    async () =>
+      new KeyringTokenStore({
+        backend: new FakeKeyring({ maxBlobBytes: 2560 }),
+        maxEntryLength: 256,
+      }),
+  ],
 ];
+
+if (realKeyring) {
+  // Inside the private gnome-keyring session of test/run-with-keyring.mjs; a service per test.
+  for (const backend of KEYRING_BACKENDS) {
+    factories.push([
+      `KeyringTokenStore (real keyring, ${backend})`,
+      async () =>
+        new KeyringTokenStore({
+          backend: await openKeyringBackend({ backend }),
+          service: `latchkey-contract-${randomBytes(4).toString("hex")}`,
+        }),
+    ]);
+  }
+}
 
 describe.each(factories)("%s (the TokenStore contract)", (_name, makeStore) => {
   it("returns undefined when nothing is stored", async () => {

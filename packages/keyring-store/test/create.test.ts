@@ -6,11 +6,13 @@ import {
   createTokenStore,
   defaultStoreDirectory,
   FileTokenStore,
+  KeyringTokenStore,
+  KeyringUnavailableError,
   MemoryTokenStore,
   TOKEN_STORE_KINDS,
   type TokenStoreKind,
 } from "../src/index.js";
-import { keyA, minimalCredentials, rejectionOf, tempDir } from "./helpers.js";
+import { FakeKeyring, keyA, minimalCredentials, rejectionOf, tempDir } from "./helpers.js";
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -88,23 +90,70 @@ describe("createTokenStore", () => {
     expect((created.store as FileTokenStore).directory).toBe(join(process.cwd(), "rel"));
   });
 
-  it("S38: auto falls back to the file store and announces it in one line", async () => {
+  it("S38: auto falls back to the file store when the keyring probe fails, and says why in one line", async () => {
     const dir = join(await tempDir(), "store");
-    const created = await createTokenStore({ kind: "auto", directory: dir });
+    const backend = new FakeKeyring();
+    backend.fail = "Cannot create an item in a locked collection";
+    const created = await createTokenStore({ kind: "auto", directory: dir, keyring: { backend } });
     expect(created.store).toBeInstanceOf(FileTokenStore);
     expect(created.store.kind).toBe("file");
     expect(created.notice).toBe(
-      `The OS keyring is not available in this build; credentials are stored in files under ${dir}${sep} (mode 0600).`,
+      `The OS keyring is not usable (the keyring is locked); credentials are stored in files under ${dir}${sep} (mode 0600).`,
     );
     expect(created.notice).not.toContain("\n");
   });
 
-  it("keyring: STORE_UNAVAILABLE pointing to --store file", async () => {
-    const error = await rejectionOf(createTokenStore({ kind: "keyring" }));
+  it("S38: auto names an unknown keyring failure in its notice", async () => {
+    const backend = new FakeKeyring();
+    backend.fail = "org.freedesktop.DBus.Error.NoReply: timed out";
+    const created = await createTokenStore({
+      kind: "auto",
+      directory: await tempDir(),
+      keyring: { backend },
+    });
+    expect(created.notice).toMatch(
+      /^The OS keyring is not usable \(the keyring failed: org\.freedesktop\.DBus\.Error\.NoReply: timed out\); /,
+    );
+  });
+
+  it("S38: auto uses a usable keyring, with no notice", async () => {
+    const backend = new FakeKeyring();
+    const created = await createTokenStore({
+      kind: "auto",
+      directory: await tempDir(),
+      keyring: { backend },
+    });
+    expect(created.store).toBeInstanceOf(KeyringTokenStore);
+    expect(created).not.toHaveProperty("notice");
+    expect(backend.calls.map((call) => call.op)).toEqual(["set", "delete"]); // the probe only
+  });
+
+  it("keyring: a usable keyring is returned; an unusable one throws STORE_UNAVAILABLE pointing to --store file", async () => {
+    const backend = new FakeKeyring();
+    const created = await createTokenStore({
+      kind: "keyring",
+      keyring: { backend, service: "svc" },
+    });
+    expect(created.store).toBeInstanceOf(KeyringTokenStore);
+    expect((created.store as KeyringTokenStore).service).toBe("svc");
+    backend.fail = "Cannot autolaunch D-Bus without X11 $DISPLAY";
+    const error = await rejectionOf(createTokenStore({ kind: "keyring", keyring: { backend } }));
     expect(error).toBeInstanceOf(StoreError);
-    expect(error).toMatchObject({ code: "STORE_UNAVAILABLE" });
-    expect((error as Error).message).toMatch(/keyring backend is not available/);
+    expect(error).toBeInstanceOf(KeyringUnavailableError);
+    expect(error).toMatchObject({ code: "STORE_UNAVAILABLE", reason: "no-dbus" });
     expect((error as Error).message).toContain("--store file");
+  });
+
+  it("auto does not hide a configuration error behind the fallback", async () => {
+    const error = await rejectionOf(
+      createTokenStore({
+        kind: "auto",
+        directory: await tempDir(),
+        keyring: { backend: new FakeKeyring(), maxEntryLength: 1 },
+      }),
+    );
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).not.toBeInstanceOf(KeyringUnavailableError);
   });
 
   it("an unknown kind is refused", async () => {

@@ -1,0 +1,305 @@
+import { createHash, randomBytes } from "node:crypto";
+import {
+  type CredentialKey,
+  type Credentials,
+  credentialKeyId,
+  ErrorCode,
+  parseStoredCredentials,
+  StoreError,
+  type TokenStore,
+} from "@latchkey/core";
+import {
+  defaultKeyringEntryLength,
+  type KeyringBackend,
+  type KeyringBackendName,
+  keyringError,
+  keyringUnavailable,
+  openKeyringBackend,
+} from "./backend.js";
+import { serializeForStore } from "./record.js";
+
+/** The keyring service name entries are stored under by default. */
+export const DEFAULT_KEYRING_SERVICE = "latchkey";
+
+/** Options of {@link KeyringTokenStore}. */
+export interface KeyringTokenStoreOptions {
+  /** The keyring library, from {@link openKeyringBackend}. */
+  backend: KeyringBackend;
+  /** The keyring service entries are stored under; default `latchkey`. */
+  service?: string;
+  /**
+   * The longest value one entry may hold, in characters (values are ASCII); longer records are
+   * split into chunks (S39). Default: the backend's, else {@link defaultKeyringEntryLength}.
+   * At least 256.
+   */
+  maxEntryLength?: number;
+}
+
+/** The header of a chunked record: `latchkey-chunks/1 <count> <generation> <sha256>`. */
+const HEADER_PREFIX = "latchkey-chunks/1 ";
+const HEADER_PATTERN = /^latchkey-chunks\/1 ([1-9][0-9]{0,4}) ([0-9a-f]{16}) ([0-9a-f]{64})$/;
+/** A header is at most this long, so the smallest entry limit must hold it. */
+const MIN_ENTRY_LENGTH = 256;
+/** How often a read starts over when a writer replaced the record while it was read. */
+const READ_ATTEMPTS = 3;
+
+interface ChunkHeader {
+  count: number;
+  generation: string;
+  digest: string;
+}
+
+/**
+ * A {@link TokenStore} in the OS keyring (macOS Keychain, Windows Credential Manager, the
+ * Secret Service on Linux) through keytar or `@napi-rs/keyring`.
+ *
+ * - One entry per issuer + client id + profile (account = core's `credentialKeyId`), holding
+ *   core's versioned JSON record, so macOS asks once per credential set, not per token.
+ * - Records longer than {@link KeyringTokenStore.maxEntryLength} are split into chunk entries
+ *   (`<account>#<generation>/<i>`) written first; the main entry then gets a header with the
+ *   chunk count, a fresh generation and the SHA-256 of the record: the header is written
+ *   last, so a crash leaves the previous record readable. A missing or mismatched chunk reads
+ *   as absent, never as truncated data (S39).
+ * - Records are ASCII (non-ASCII characters are JSON-escaped), so a length in characters is a
+ *   length in bytes (UTF-8) or half of it (UTF-16).
+ * - Keyring failures throw a {@link KeyringUnavailableError} (`STORE_UNAVAILABLE`).
+ *
+ * @example
+ * ```ts
+ * const store = new KeyringTokenStore({ backend: await openKeyringBackend() });
+ * await store.probe(); // throws when the keyring is not usable
+ * await store.set(key, credentials);
+ * ```
+ */
+export class KeyringTokenStore implements TokenStore {
+  /** Always `keyring`. */
+  readonly kind: "keyring" = "keyring";
+  /** The keyring library in use. */
+  readonly backend: KeyringBackend;
+  /** The keyring service entries are stored under. */
+  readonly service: string;
+  /** The longest value of one entry, in characters. */
+  readonly maxEntryLength: number;
+
+  constructor(options: KeyringTokenStoreOptions) {
+    if (options?.backend === undefined) {
+      throw new StoreError(ErrorCode.STORE_UNAVAILABLE, "The keyring store needs a backend.");
+    }
+    this.backend = options.backend;
+    this.service = options.service ?? DEFAULT_KEYRING_SERVICE;
+    const limit =
+      options.maxEntryLength ?? options.backend.maxEntryLength ?? defaultKeyringEntryLength();
+    if (!Number.isSafeInteger(limit) || limit < MIN_ENTRY_LENGTH) {
+      throw new StoreError(
+        ErrorCode.STORE_UNAVAILABLE,
+        `The keyring entry limit must be an integer of at least ${MIN_ENTRY_LENGTH} characters.`,
+      );
+    }
+    if (this.service === "") {
+      throw new StoreError(ErrorCode.STORE_UNAVAILABLE, "The keyring service name is empty.");
+    }
+    this.maxEntryLength = limit;
+  }
+
+  /**
+   * Checks that the keyring can be written: writes a probe entry, then deletes it. Never a
+   * read, since a keyring that is not unlocked reads as empty. Throws a
+   * {@link KeyringUnavailableError} saying why and what to do.
+   *
+   * @param options.timeoutMs - Give up after this long (`timeout`); default 10 000.
+   */
+  async probe(options: { timeoutMs?: number } = {}): Promise<void> {
+    const account = `latchkey-probe-${process.pid}-${randomBytes(6).toString("hex")}`;
+    const attempt = async (): Promise<void> => {
+      await this.#call(() => this.backend.setPassword(this.service, account, "probe"));
+      await this.#call(() => this.backend.deletePassword(this.service, account));
+    };
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(keyringUnavailable("timeout")), timeoutMs);
+      timer.unref?.();
+    });
+    try {
+      await Promise.race([attempt(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The stored credentials, or `undefined` when there are none, or when a chunk of a chunked
+   * record is missing or does not match its header. Throws `STORE_CORRUPT` for an entry that
+   * is neither a record nor a header, `STORE_UNAVAILABLE` when the keyring fails.
+   */
+  async get(key: CredentialKey): Promise<Credentials | undefined> {
+    const account = credentialKeyId(key);
+    let previous: string | null = null;
+    for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+      const main = await this.#read(account);
+      if (main === null) return undefined;
+      if (main === previous) return undefined; // the same header twice: a chunk is really missing
+      if (main.startsWith("{")) return parse(main, account);
+      const header = parseHeader(main, account);
+      const text = await this.#readChunks(account, header);
+      if (text !== undefined) return parse(text, account);
+      // A writer may have replaced the record while it was read: read the header again.
+      previous = main;
+    }
+    return undefined;
+  }
+
+  /**
+   * Stores the credentials. A record that fits is one entry; a longer one is written as chunks
+   * first and its header last, then the previous record's chunks are deleted. Throws
+   * `STORE_UNAVAILABLE` when the keyring fails; the previous record is then still readable.
+   */
+  async set(key: CredentialKey, credentials: Credentials): Promise<void> {
+    const text = toAscii(serializeForStore(credentials));
+    const account = credentialKeyId(key);
+    const before = await this.#read(account);
+    if (text.length <= this.maxEntryLength) {
+      await this.#write(account, text);
+    } else {
+      const size = this.maxEntryLength;
+      const count = Math.ceil(text.length / size);
+      const generation = randomBytes(8).toString("hex");
+      for (let index = 0; index < count; index++) {
+        await this.#write(
+          chunkAccount(account, generation, index),
+          text.slice(index * size, (index + 1) * size),
+        );
+      }
+      await this.#write(account, `${HEADER_PREFIX}${count} ${generation} ${sha256(text)}`);
+    }
+    await this.#deleteChunksOf(account, before);
+  }
+
+  /** Deletes the record (its header first, then its chunks); does nothing when there is none. */
+  async delete(key: CredentialKey): Promise<void> {
+    const account = credentialKeyId(key);
+    const before = await this.#read(account);
+    if (before === null) return;
+    await this.#call(() => this.backend.deletePassword(this.service, account));
+    await this.#deleteChunksOf(account, before);
+  }
+
+  async #readChunks(account: string, header: ChunkHeader): Promise<string | undefined> {
+    const parts: string[] = [];
+    for (let index = 0; index < header.count; index++) {
+      const part = await this.#read(chunkAccount(account, header.generation, index));
+      if (part === null || part === "" || part.length > this.maxEntryLength) return undefined;
+      parts.push(part);
+    }
+    const text = parts.join("");
+    return sha256(text) === header.digest ? text : undefined;
+  }
+
+  /** Deletes the chunks a previous main entry pointed to (best effort: orphans are harmless). */
+  async #deleteChunksOf(account: string, main: string | null): Promise<void> {
+    const match = main === null ? null : HEADER_PATTERN.exec(main);
+    if (match === null) return;
+    const count = Number(match[1]);
+    const generation = match[2] as string;
+    for (let index = 0; index < count; index++) {
+      try {
+        await this.backend.deletePassword(this.service, chunkAccount(account, generation, index));
+      } catch {
+        // An orphaned chunk is never read: only a header names chunks, by a fresh generation.
+      }
+    }
+  }
+
+  #read(account: string): Promise<string | null> {
+    return this.#call(() => this.backend.getPassword(this.service, account));
+  }
+
+  async #write(account: string, value: string): Promise<void> {
+    await this.#call(() => this.backend.setPassword(this.service, account, value));
+  }
+
+  async #call<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw keyringError(error, this.backend.name);
+    }
+  }
+}
+
+/** Options of {@link openKeyringTokenStore}. */
+export interface OpenKeyringTokenStoreOptions {
+  /** The library to use; default keytar, else `@napi-rs/keyring`. Or a backend object. */
+  backend?: KeyringBackendName | KeyringBackend;
+  /** The keyring service name; default `latchkey`. */
+  service?: string;
+  /** See {@link KeyringTokenStoreOptions.maxEntryLength}. */
+  maxEntryLength?: number;
+  /** Give up on the probe after this long; default 10 000 ms. */
+  probeTimeoutMs?: number;
+}
+
+/**
+ * Loads a keyring library and probes the keyring (a write, then a delete): resolves to a
+ * usable {@link KeyringTokenStore}, or throws a {@link KeyringUnavailableError}
+ * (`STORE_UNAVAILABLE`) whose `reason` and message say why and what to do.
+ *
+ * @example
+ * ```ts
+ * const store = await openKeyringTokenStore();
+ * ```
+ */
+export async function openKeyringTokenStore(
+  options: OpenKeyringTokenStoreOptions = {},
+): Promise<KeyringTokenStore> {
+  const backend =
+    typeof options.backend === "object"
+      ? options.backend
+      : await openKeyringBackend(options.backend === undefined ? {} : { backend: options.backend });
+  const storeOptions: KeyringTokenStoreOptions = { backend };
+  if (options.service !== undefined) storeOptions.service = options.service;
+  if (options.maxEntryLength !== undefined) storeOptions.maxEntryLength = options.maxEntryLength;
+  const store = new KeyringTokenStore(storeOptions);
+  await store.probe(
+    options.probeTimeoutMs === undefined ? {} : { timeoutMs: options.probeTimeoutMs },
+  );
+  return store;
+}
+
+function chunkAccount(account: string, generation: string, index: number): string {
+  return `${account}#${generation}/${index}`;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** JSON-escapes every non-ASCII character, so that the record is ASCII and still the same JSON. */
+function toAscii(json: string): string {
+  return json.replace(
+    /[\u0080-\uffff]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+function parseHeader(main: string, account: string): ChunkHeader {
+  const match = HEADER_PATTERN.exec(main);
+  if (match === null) throw corrupt(account, "It is neither a record nor a chunk header.");
+  return { count: Number(match[1]), generation: match[2] as string, digest: match[3] as string };
+}
+
+function parse(text: string, account: string): Credentials {
+  try {
+    return parseStoredCredentials(text);
+  } catch (error) {
+    throw corrupt(account, error instanceof Error ? error.message : "");
+  }
+}
+
+function corrupt(account: string, detail: string): StoreError {
+  return new StoreError(
+    ErrorCode.STORE_CORRUPT,
+    `The keyring entry for ${account} cannot be read back.${detail === "" ? "" : ` ${detail}`} It was left in place: log in again to replace it, or delete it with latchkey logout.`,
+  );
+}
