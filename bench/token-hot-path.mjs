@@ -61,6 +61,40 @@ const cases = {
   "node -e 0": ["-e", "0"],
   "latchkey token (file store)": [bin, "token", "--no-login", ...common],
 };
+if (process.env.DBUS_SESSION_BUS_ADDRESS) {
+  // Inside a D-Bus session with an unlocked keyring (bench/run.mjs arranges it): the same
+  // token in the OS keyring, read with --store keyring and with the default --store auto.
+  const keyringArgs = ["--issuer", idp.issuer, "--client-id", "latchkey", "--store-dir", storeDir];
+  // Not spawnSync: the fake server answers from this very process.
+  await new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        "login",
+        "-q",
+        "--store",
+        "keyring",
+        ...keyringArgs,
+        "--browser-command",
+        `${process.execPath} ${follow}`,
+      ],
+      { env, stdio: "inherit" },
+    );
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`keyring login failed: ${code}`)),
+    );
+  });
+  cases["latchkey token (keyring)"] = [
+    bin,
+    "token",
+    "--no-login",
+    "--store",
+    "keyring",
+    ...keyringArgs,
+  ];
+  cases["latchkey token (--store auto → keyring)"] = [bin, "token", "--no-login", ...keyringArgs];
+}
 const results = {};
 for (const name of Object.keys(cases)) results[name] = [];
 for (let i = 0; i < 3; i++) for (const args of Object.values(cases)) measure(args); // warm-up

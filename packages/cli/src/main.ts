@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Writable } from "node:stream";
 import {
+  type CredentialLock,
   type Credentials,
   ConfigurationError,
   ErrorCode,
@@ -11,7 +12,7 @@ import {
   type ServerMetadata,
   type TokenStore,
 } from "@latchkey/core";
-import { createTokenStore } from "@latchkey/keyring-store";
+import { createCredentialLock, createTokenStore } from "@latchkey/keyring-store";
 import { type Command, CommanderError, Option, Command as Program } from "commander";
 import { type CommonFlags, commonCommand, type ResolvedConfig, resolveConfig } from "./config.js";
 import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
@@ -45,6 +46,8 @@ export interface Session {
   config: ResolvedConfig;
   store: TokenStore;
   server: () => Promise<ServerMetadata>;
+  /** Held around refresh and login so that processes sharing the store refresh once (S40). */
+  lock: CredentialLock | undefined;
 }
 
 declare const __LATCHKEY_VERSION__: string | undefined;
@@ -122,7 +125,10 @@ async function prepare(
     })();
     return discovered;
   };
-  return { config, store, server };
+  const lockOptions: Parameters<typeof createCredentialLock>[0] = { env: ctx.env };
+  if (config.storeDir !== undefined) lockOptions.directory = config.storeDir;
+  const lock = store.kind === "memory" ? undefined : createCredentialLock(lockOptions);
+  return { config, store, server, lock };
 }
 
 function rfc3339(ms: number): string {
@@ -270,6 +276,7 @@ function buildProgram(
             minValiditySeconds,
             signal: ctx.signal,
           };
+          if (session.lock) options.lock = session.lock;
           if (flags.login !== false)
             options.login = async () => (await import("./flows.js")).obtain(session, ctx);
           const result = await getAccessToken(options);
@@ -303,6 +310,7 @@ function buildProgram(
         server: session.server,
         forceRefresh: true,
         signal: ctx.signal,
+        ...(session.lock ? { lock: session.lock } : {}),
       });
       const expires =
         result.credentials.expiresAt === undefined

@@ -1,0 +1,97 @@
+import { spawn, spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import {
+  type RunningFakeAuthorizationServer,
+  startFakeAuthorizationServer,
+} from "@latchkey/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import { BIN, BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
+
+const WITH_KEYRING = fileURLToPath(new URL("./fixtures/with-keyring.sh", import.meta.url));
+const hasKeyring =
+  spawnSync("sh", ["-c", "command -v dbus-run-session && command -v gnome-keyring-daemon"])
+    .status === 0;
+let idp: RunningFakeAuthorizationServer | undefined;
+afterEach(async () => {
+  await idp?.close();
+  idp = undefined;
+});
+
+/** A shell script of latchkey commands, run inside one keyring session. */
+function inKeyringSession(
+  script: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(WITH_KEYRING, ["sh", "-c", script], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`keyring session timed out: ${stderr}`));
+    }, 30_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe.skipIf(!hasKeyring && !process.env.CI)("the OS keyring (gnome-keyring over D-Bus)", () => {
+  it("S38: login and token use the keyring; nothing is written to the file store", async () => {
+    idp = await startFakeAuthorizationServer({});
+    const storeDir = tempDir();
+    const args = `--issuer ${idp.issuer} --client-id latchkey --store-dir ${storeDir}`;
+    const node = process.execPath;
+    const script = [
+      `"${node}" "${BIN}" login --store keyring ${args} --browser-command "${BROWSER}" || exit 11`,
+      `"${node}" "${BIN}" token --store keyring --no-login ${args} > "${storeDir}/token.out" || exit 12`,
+      `"${node}" "${BIN}" token --store auto --no-login ${args} -v 2> "${storeDir}/auto.err" || exit 13`,
+      `"${node}" "${BIN}" status --store keyring ${args} || exit 14`,
+    ].join("\n");
+    const result = await inKeyringSession(script, cleanEnv());
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Store:\s+keyring/);
+    expect(readdirSync(storeDir).filter((f) => f.startsWith("credentials-"))).toEqual([]);
+  });
+
+  it("S38: without a D-Bus session, --store auto falls back to the file store and says so; --store keyring exits 2", async () => {
+    idp = await startFakeAuthorizationServer({});
+    const storeDir = tempDir();
+    const env = cleanEnv({ DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" });
+    const auto = await latchkey(
+      [
+        "login",
+        "--issuer",
+        idp.issuer,
+        "--client-id",
+        "latchkey",
+        "--store-dir",
+        storeDir,
+        "--browser-command",
+        BROWSER,
+      ],
+      { env },
+    );
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(auto.stderr).toMatch(/keyring is not usable.*credentials are stored in files under/);
+    expect(readdirSync(storeDir).filter((f) => f.startsWith("credentials-"))).toHaveLength(1);
+    const keyring = await latchkey(
+      ["token", "--store", "keyring", "--issuer", idp.issuer, "--client-id", "latchkey"],
+      { env },
+    );
+    expect(keyring.code).toBe(2);
+    expect(keyring.stderr).toContain("--store file");
+    void BIN;
+  });
+});
