@@ -1,10 +1,13 @@
 // Bundles the `latchkey` bin into one file: `latchkey token` runs on every kubectl or script
 // call, and loading one file instead of a few hundred modules is most of its start-up cost.
 // Packages only the demo or rare paths need stay external and are loaded lazily.
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+
+// Chunk names carry content hashes: start from an empty folder so no stale chunk ships.
+rmSync(new URL("../dist/bundle", import.meta.url), { recursive: true, force: true });
 
 await build({
   entryPoints: [new URL("../dist/bin.js", import.meta.url).pathname],

@@ -1,5 +1,10 @@
 import { spawn } from "node:child_process";
-import { type CredentialKey, type Credentials, ErrorCode, LatchkeyError } from "@latchkey/core";
+import {
+  type CredentialKey,
+  type Credentials,
+  ErrorCode,
+  LatchkeyError,
+} from "@latchkey/core/store";
 import { splitCommand } from "@latchkey/node-server";
 import { decodeJwtPayload } from "./summary.js";
 

@@ -4,7 +4,7 @@ import {
   ConfigurationError,
   type CredentialKey,
   ErrorCode,
-} from "@latchkey/core";
+} from "@latchkey/core/store";
 import { Command, Option } from "commander";
 
 /** The options every command takes (CLI.md), as commander parses them. */

@@ -6,7 +6,7 @@ import {
   ProtocolError,
   StoreError,
   TransportError,
-} from "@latchkey/core";
+} from "@latchkey/core/store";
 
 /** The exit codes of CLI.md. */
 export const ExitCode = {

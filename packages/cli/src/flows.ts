@@ -89,7 +89,7 @@ function events(
         return;
       default: {
         const unreachable: never = event;
-        return unreachable;
+        void unreachable;
       }
     }
   };

@@ -9,9 +9,9 @@ import {
   LatchkeyError,
   LoginRequiredError,
   redactUrl,
-  type ServerMetadata,
   type TokenStore,
-} from "@latchkey/core";
+} from "@latchkey/core/store";
+import type { ServerMetadata } from "@latchkey/core";
 import { createCredentialLock, createTokenStore } from "@latchkey/keyring-store";
 import { type Command, CommanderError, Option, Command as Program } from "commander";
 import { type CommonFlags, commonCommand, type ResolvedConfig, resolveConfig } from "./config.js";

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
-import { ConfigurationError, ErrorCode } from "@latchkey/core";
+import { ConfigurationError, ErrorCode } from "@latchkey/core/store";
 
 /** Where the config file is: `$LATCHKEY_CONFIG`, else `$XDG_CONFIG_HOME/latchkey/config.json`, else `~/.config/latchkey/config.json`. */
 export function configFilePath(env: Readonly<Record<string, string | undefined>>): {

@@ -1,4 +1,4 @@
-import type { Credentials } from "@latchkey/core";
+import type { Credentials } from "@latchkey/core/store";
 import { printable } from "./output.js";
 
 const SECRET_CLAIMS = new Set(["nonce", "at_hash", "c_hash", "s_hash", "sid"]);

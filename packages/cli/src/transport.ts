@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { ConfigurationError, ErrorCode, type FetchLike } from "@latchkey/core";
+import { ConfigurationError, ErrorCode, type FetchLike } from "@latchkey/core/store";
 
 /** Options of {@link createTransport}. */
 export interface TransportOptions {

@@ -1,4 +1,3 @@
-import * as z from "zod/mini";
 import { ErrorCode, StoreError } from "./errors.js";
 
 /**
@@ -58,18 +57,32 @@ export interface TokenStore {
 /** The version of the stored record format written by {@link serializeCredentials}. */
 export const CREDENTIALS_RECORD_VERSION = 1;
 
-const StoredRecord = z.object({
-  v: z.literal(CREDENTIALS_RECORD_VERSION),
-  accessToken: z.string().check(z.minLength(1)),
-  tokenType: z.string().check(z.minLength(1)),
-  expiresAt: z.optional(z.number()),
-  refreshToken: z.optional(z.string().check(z.minLength(1))),
-  idToken: z.optional(z.string().check(z.minLength(1))),
-  scope: z.optional(z.string()),
-  issuer: z.string().check(z.minLength(1)),
-  clientId: z.string().check(z.minLength(1)),
-  obtainedAt: z.number(),
-});
+// The stored record is latchkey's own format, read on every `latchkey token`: it is checked by
+// hand, without loading a schema library (zod validates what comes from the network).
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+const nonEmpty = (value: unknown): value is string => typeof value === "string" && value.length > 0;
+const finite = (value: unknown): value is number =>
+  typeof value === "number" && Number.isFinite(value);
+const optional = (value: unknown, check: (v: unknown) => boolean): boolean =>
+  value === undefined || check(value);
+
+function isStoredRecord(value: unknown): value is Credentials & { v: number } {
+  return (
+    isRecord(value) &&
+    value.v === CREDENTIALS_RECORD_VERSION &&
+    nonEmpty(value.accessToken) &&
+    nonEmpty(value.tokenType) &&
+    nonEmpty(value.issuer) &&
+    nonEmpty(value.clientId) &&
+    finite(value.obtainedAt) &&
+    optional(value.expiresAt, finite) &&
+    optional(value.refreshToken, nonEmpty) &&
+    optional(value.idToken, nonEmpty) &&
+    optional(value.scope, (v) => typeof v === "string")
+  );
+}
 
 /** Turns credentials into the versioned JSON record that stores keep. */
 export function serializeCredentials(credentials: Credentials): string {
@@ -85,19 +98,17 @@ export function parseStoredCredentials(text: string): Credentials {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (cause) {
-    throw new StoreError(ErrorCode.STORE_CORRUPT, "The stored credentials are not valid JSON.", {
-      cause,
-    });
+  } catch {
+    // No cause: a JSON syntax error quotes the text, which holds secrets (S42).
+    throw new StoreError(ErrorCode.STORE_CORRUPT, "The stored credentials are not valid JSON.");
   }
-  const parsed = z.safeParse(StoredRecord, raw);
-  if (!parsed.success) {
+  if (!isStoredRecord(raw)) {
     throw new StoreError(
       ErrorCode.STORE_CORRUPT,
       "The stored credentials do not have the expected shape (written by another version?).",
     );
   }
-  const { v: _version, ...record } = parsed.data;
+  const record = raw;
   const credentials: Credentials = {
     accessToken: record.accessToken,
     tokenType: record.tokenType,

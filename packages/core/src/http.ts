@@ -1,5 +1,6 @@
 import * as oauth from "oauth4webapi";
 import type { FetchLike } from "./config.js";
+import { redactUrl } from "./redact.js";
 import {
   ErrorCode,
   LatchkeyError,
@@ -13,16 +14,6 @@ export interface TransportOptions {
   fetch?: FetchLike | undefined;
   allowInsecureHttp: boolean;
   signal?: AbortSignal | undefined;
-}
-
-/** A URL without its query and fragment, for messages (S42). */
-export function redactUrl(url: string | URL): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
-  } catch {
-    return "(invalid URL)";
-  }
 }
 
 function isJson(response: Response): boolean {
@@ -205,3 +196,5 @@ export function mapOauthError(error: unknown, what: string): unknown {
   // Anything else is a bug, not a protocol outcome: let it surface as one.
   return error;
 }
+
+export { redactUrl };

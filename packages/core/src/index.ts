@@ -59,7 +59,8 @@ export {
   StoreError,
   TransportError,
 } from "./errors.js";
-export { redactUrl, sanitizeDescription } from "./http.js";
+export { sanitizeDescription } from "./http.js";
+export { redactUrl } from "./redact.js";
 export type { AuthorizedFetchOptions, UserInfoOptions } from "./resource.js";
 export { createAuthorizedFetch, fetchUserInfo } from "./resource.js";
 export {

@@ -1,4 +1,4 @@
-import { ErrorCode, StoreError } from "@latchkey/core";
+import { ErrorCode, StoreError } from "@latchkey/core/store";
 
 /**
  * The little a keyring library has to offer for {@link KeyringTokenStore}: a password per

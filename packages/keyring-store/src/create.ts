@@ -1,5 +1,5 @@
 import { resolve, sep } from "node:path";
-import { ErrorCode, StoreError, type TokenStore } from "@latchkey/core";
+import { ErrorCode, StoreError, type TokenStore } from "@latchkey/core/store";
 import { KeyringUnavailableError, summarizeKeyringFailure } from "./backend.js";
 import { defaultStoreDirectory, type StoreEnvironment } from "./directory.js";
 import { FileTokenStore } from "./file.js";

@@ -1,6 +1,6 @@
 import { homedir as osHomedir } from "node:os";
 import { isAbsolute, join } from "node:path";
-import { ErrorCode, StoreError } from "@latchkey/core";
+import { ErrorCode, StoreError } from "@latchkey/core/store";
 
 /** The environment variables this package reads (`XDG_DATA_HOME`); `process.env` fits. */
 export type StoreEnvironment = Readonly<Record<string, string | undefined>>;

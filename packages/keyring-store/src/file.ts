@@ -19,7 +19,7 @@ import {
   parseStoredCredentials,
   StoreError,
   type TokenStore,
-} from "@latchkey/core";
+} from "@latchkey/core/store";
 import { serializeForStore } from "./record.js";
 
 /** Options of {@link FileTokenStore}. */

@@ -7,7 +7,7 @@ import {
   parseStoredCredentials,
   StoreError,
   type TokenStore,
-} from "@latchkey/core";
+} from "@latchkey/core/store";
 import {
   defaultKeyringEntryLength,
   type KeyringBackend,

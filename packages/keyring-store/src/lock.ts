@@ -8,7 +8,7 @@ import {
   type GetAccessTokenOptions,
   StoreError,
   TransportError,
-} from "@latchkey/core";
+} from "@latchkey/core/store";
 import { defaultStoreDirectory, type StoreEnvironment } from "./directory.js";
 import { fileStem } from "./file.js";
 

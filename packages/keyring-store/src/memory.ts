@@ -4,7 +4,7 @@ import {
   credentialKeyId,
   parseStoredCredentials,
   type TokenStore,
-} from "@latchkey/core";
+} from "@latchkey/core/store";
 import { serializeForStore } from "./record.js";
 
 /**

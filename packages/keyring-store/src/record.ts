@@ -4,7 +4,7 @@ import {
   parseStoredCredentials,
   StoreError,
   serializeCredentials,
-} from "@latchkey/core";
+} from "@latchkey/core/store";
 
 /**
  * Serializes credentials and checks that the record reads back, so that a store never writes
