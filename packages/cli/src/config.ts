@@ -305,6 +305,9 @@ export async function resolveConfig(
       throw usage("--timeout must be a positive number of seconds.");
     timeoutMs = Math.round(seconds * 1000);
   }
+  // Each HTTP request gets at most --timeout too (never more than 30 s): a server that
+  // accepts the connection and never answers must not hang `token` under kubectl.
+  client.requestTimeoutMs = Math.min(timeoutMs, 30_000);
   const storeKind = (flags.store ?? defaults.storeKind ?? "auto") as ResolvedConfig["storeKind"];
   if (!STORE_KINDS.includes(storeKind))
     throw usage(`--store must be one of ${STORE_KINDS.join(", ")}.`);

@@ -214,6 +214,7 @@ async function pushAuthorizationRequest(
       ...requestOptions({
         fetch: options.client.fetch,
         allowInsecureHttp: options.client.allowInsecureHttp ?? false,
+        timeoutMs: options.client.requestTimeoutMs,
         signal: options.signal,
       }),
     });
@@ -381,6 +382,7 @@ export async function exchangeCode(
   const transport = requestOptions({
     fetch: options.client.fetch,
     allowInsecureHttp: options.client.allowInsecureHttp ?? false,
+    timeoutMs: options.client.requestTimeoutMs,
     signal: options.signal,
   });
   const validationServer: ServerMetadata = {

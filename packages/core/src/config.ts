@@ -65,6 +65,8 @@ export interface ClientOptions {
   allowInsecureHttp?: boolean;
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
+  /** How long one HTTP request may take, in ms. Default 30 000. */
+  requestTimeoutMs?: number;
   /** Leeway for ID-token `exp` and `iat`, in seconds (S36). Default 30, at most 300. */
   clockToleranceSeconds?: number;
 }

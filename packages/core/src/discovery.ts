@@ -109,6 +109,7 @@ async function discover(
   const transport = requestOptions({
     fetch: options.fetch,
     allowInsecureHttp: options.allowInsecureHttp ?? false,
+    timeoutMs: options.requestTimeoutMs,
     signal,
   });
   for (const algorithm of ["oauth2", "oidc"] as const) {

@@ -20,6 +20,7 @@ function transport(options: GrantOptions): ReturnType<typeof requestOptions> {
   return requestOptions({
     fetch: options.client.fetch,
     allowInsecureHttp: options.client.allowInsecureHttp ?? false,
+    timeoutMs: options.client.requestTimeoutMs,
     signal: options.signal,
   });
 }

@@ -14,7 +14,12 @@ export interface TransportOptions {
   fetch?: FetchLike | undefined;
   allowInsecureHttp: boolean;
   signal?: AbortSignal | undefined;
+  /** Per-request timeout in ms. Default 30 000. */
+  timeoutMs?: number | undefined;
 }
+
+/** The default per-request timeout: a server that never answers must not hang a CLI (S30). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 function isJson(response: Response): boolean {
   const type = response.headers.get("content-type") ?? "";
@@ -27,18 +32,23 @@ function isJson(response: Response): boolean {
  */
 export function guardedFetch(options: TransportOptions): FetchLike {
   const base: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   return async (input, init) => {
     const target = input instanceof Request ? input.url : input;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     let response: Response;
     try {
-      response = await base(input, init);
+      response = await base(input, { ...init, signal });
     } catch (cause) {
       if (cause instanceof LatchkeyError) throw cause;
       const name = (cause as { name?: unknown } | null)?.name;
       if (name === "TimeoutError") {
-        throw new TransportError(ErrorCode.TIMEOUT, `Timed out calling ${redactUrl(target)}.`, {
-          cause,
-        });
+        throw new TransportError(
+          ErrorCode.TIMEOUT,
+          `${redactUrl(target)} did not answer within ${Math.round(timeoutMs / 1000)} s.`,
+          { cause },
+        );
       }
       if (name === "AbortError") {
         throw new TransportError(
@@ -155,6 +165,14 @@ export function mapOauthError(error: unknown, what: string): unknown {
   }
   if (error instanceof oauth.OperationProcessingError) {
     switch (error.code) {
+      case oauth.PARSE_ERROR:
+      case oauth.RESPONSE_IS_NOT_JSON:
+        // A garbled body is the server's fault, like a 5xx: retryable, nothing is discarded.
+        return new TransportError(
+          ErrorCode.SERVER_ERROR,
+          `The ${what} got a response that is not JSON; try again later.`,
+          { cause: error },
+        );
       case oauth.JWT_CLAIM_COMPARISON:
       case oauth.JWT_TIMESTAMP_CHECK:
       case oauth.KEY_SELECTION:

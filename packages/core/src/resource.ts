@@ -70,6 +70,7 @@ export async function fetchUserInfo(options: UserInfoOptions): Promise<Record<st
   const transport = requestOptions({
     fetch: options.client.fetch,
     allowInsecureHttp: options.client.allowInsecureHttp ?? false,
+    timeoutMs: options.client.requestTimeoutMs,
     signal: options.signal,
   });
   try {

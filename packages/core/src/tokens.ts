@@ -130,6 +130,7 @@ export async function refreshCredentials(
   const transport = requestOptions({
     fetch: options.client.fetch,
     allowInsecureHttp: options.client.allowInsecureHttp ?? false,
+    timeoutMs: options.client.requestTimeoutMs,
     signal: options.signal,
   });
   const now = options.client.now ?? Date.now;
