@@ -71,6 +71,17 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/**
+ * A store of its own with a fresh login: a request that times out on the client may still be
+ * processed by the server later (a refresh then rotates, and the token copied elsewhere is spent).
+ */
+async function freshStore(name: string): Promise<string> {
+  const dir = join(root, name);
+  const login = await latchkey(["login", ...args(dir, ["--browser-command", FOLLOW_BROWSER])]);
+  if (login.code !== 0) throw new Error(`login for ${name} failed: ${login.stderr}`);
+  return dir;
+}
+
 function expectStoreIntact(): void {
   const after = snapshot(storeDir);
   expect([...after.keys()]).toEqual([...before.keys()]);
@@ -111,10 +122,70 @@ describe("S33: faults on discovery, the token endpoint (refresh) and the code ex
   );
 });
 
+describe("S33: faults on the JWKS fetch and the device authorization request", () => {
+  const steps = [
+    {
+      step: "ID-token keys (login)",
+      endpoint: "jwks",
+      command: ["login", "--browser-command", FOLLOW_BROWSER],
+    },
+    {
+      step: "device authorization (login)",
+      endpoint: "device_authorization",
+      command: ["login", "--flow", "device"],
+    },
+  ] as const;
+  const cases = steps.flatMap((s) => KINDS.map((kind) => ({ ...s, kind })));
+
+  it.each(cases)(
+    "S33: $step, $endpoint:$kind → exit 5, one error line, no stack, store intact",
+    async (c) => {
+      idp.setFault(`${c.endpoint}:${c.kind}` as FakeFaultName);
+      const result = await latchkey([c.command[0], ...args(storeDir, c.command.slice(1))]);
+      expect(result.code, result.stderr).toBe(EXPECTED[c.kind].code);
+      const errors = errorLines(result);
+      expect(errors, result.stderr).toHaveLength(1);
+      expect(errors[0]).toMatch(EXPECTED[c.kind].message);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(idp.count(c.endpoint)).toBeGreaterThan(0);
+      expectStoreIntact();
+    },
+  );
+});
+
+describe("S30 S33: delays past --timeout on every network step", () => {
+  const steps = [
+    { endpoint: "discovery", command: ["token"], expected: 5 },
+    { endpoint: "token", command: ["token"], expected: 5 },
+    { endpoint: "jwks", command: ["login", "--browser-command", FOLLOW_BROWSER], expected: 5 },
+    { endpoint: "device_authorization", command: ["login", "--flow", "device"], expected: 5 },
+    // Logout still deletes locally and warns that the revocation did not happen.
+    { endpoint: "revocation", command: ["logout"], expected: 0 },
+  ] as const;
+  it.each(steps)("S30: $endpoint that hangs → exit $expected within the timeout", async (c) => {
+    const dir = await freshStore(`delay-${c.endpoint}`);
+    idp.setFault(`${c.endpoint}:delay` as FakeFaultName, { delayMs: 2000 });
+    const started = performance.now();
+    const result = await latchkey(
+      [c.command[0], ...args(dir, [...c.command.slice(1), "--timeout", "1"])],
+      {
+        timeoutMs: 4000,
+      },
+    );
+    expect(performance.now() - started).toBeLessThan(4000);
+    expect(result.code, result.stderr).toBe(c.expected);
+    // The device flow's own deadline (--timeout) may come first: both are a timeout.
+    expect(result.stderr).toMatch(/did not answer within 1 s|not approved/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    // Let the delayed answer go out before the next test, so it is not logged there.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+  });
+});
+
 describe("S30 S33: a server that stops answering", () => {
   it("S30 S33: a token endpoint that hangs past --timeout ends in exit 5", async () => {
-    const dir = join(root, "hang");
-    cpSync(storeDir, dir, { recursive: true });
+    const dir = await freshStore("hang");
     idp.setFault("token:delay", { delayMs: 5000 });
     const started = performance.now();
     const result = await latchkey(["refresh", ...args(dir, ["--timeout", "1"])], {
@@ -125,9 +196,8 @@ describe("S30 S33: a server that stops answering", () => {
   });
 
   it("a slow discovery answer within the limits still succeeds", async () => {
+    const dir = await freshStore("slow");
     idp.setFault("discovery:delay", { delayMs: 300, times: 1 });
-    const dir = join(root, "slow");
-    cpSync(storeDir, dir, { recursive: true });
     const result = await latchkey(["token", ...args(dir)]);
     expect(result.code, result.stderr).toBe(0);
   });
