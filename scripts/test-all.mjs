@@ -9,6 +9,8 @@ import { installSystemPackages } from "./system-packages.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
+// keytar builds from source here (no prebuilt download): against the system's Node headers.
+if (!env.npm_config_nodedir && existsSync("/usr/include/node/node.h")) env.npm_config_nodedir = "/usr";
 
 function run(command, args, options = {}) {
   console.error(`\n$ ${command} ${args.join(" ")}`);
