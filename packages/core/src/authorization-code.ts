@@ -3,7 +3,7 @@ import { type ClientOptions, checkExtraParams, toOauthClient } from "./config.js
 import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ConfigurationError, ErrorCode, type OAuthErrorDetails, ProtocolError } from "./errors.js";
-import { mapOauthError, redactUrl, requestOptions, sanitizeDescription } from "./http.js";
+import { mapOauthError, redactUrl, clientTransport, sanitizeDescription } from "./http.js";
 import { checkIssuedAt, verifyIdTokenSignature, withSafeIdTokenAlgorithms } from "./id-token.js";
 import {
   calculateCodeChallenge,
@@ -211,12 +211,7 @@ async function pushAuthorizationRequest(
   for (const name of base.searchParams.keys()) params.delete(name);
   try {
     const response = await oauth.pushedAuthorizationRequest(server, client, auth, params, {
-      ...requestOptions({
-        fetch: options.client.fetch,
-        allowInsecureHttp: options.client.allowInsecureHttp ?? false,
-        timeoutMs: options.client.requestTimeoutMs,
-        signal: options.signal,
-      }),
+      ...clientTransport(options.client, options.signal),
     });
     const result = await oauth.processPushedAuthorizationResponse(server, client, response);
     base.searchParams.set("client_id", options.client.clientId);
@@ -379,12 +374,7 @@ export async function exchangeCode(
     );
   }
   const { client, auth } = toOauthClient(options.client);
-  const transport = requestOptions({
-    fetch: options.client.fetch,
-    allowInsecureHttp: options.client.allowInsecureHttp ?? false,
-    timeoutMs: options.client.requestTimeoutMs,
-    signal: options.signal,
-  });
+  const transport = clientTransport(options.client, options.signal);
   const validationServer: ServerMetadata = {
     ...server,
     issuer: state.expectedIssuer ?? server.issuer,

@@ -1,7 +1,7 @@
 import * as oauth from "oauth4webapi";
 import { type ClientOptions, checkEndpointUrl } from "./config.js";
 import { ConfigurationError, ErrorCode, ProtocolError } from "./errors.js";
-import { mapOauthError, redactUrl, requestOptions } from "./http.js";
+import { mapOauthError, redactUrl, clientTransport } from "./http.js";
 
 /**
  * What latchkey knows about an authorization server: its metadata (RFC 8414 names), discovered
@@ -106,12 +106,7 @@ async function discover(
   options: ClientOptions,
   signal: AbortSignal | undefined,
 ): Promise<ServerMetadata> {
-  const transport = requestOptions({
-    fetch: options.fetch,
-    allowInsecureHttp: options.allowInsecureHttp ?? false,
-    timeoutMs: options.requestTimeoutMs,
-    signal,
-  });
+  const transport = clientTransport(options, signal);
   for (const algorithm of ["oauth2", "oidc"] as const) {
     let response: Response;
     try {

@@ -3,7 +3,7 @@ import { type ClientOptions, toOauthClient } from "./config.js";
 import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ConfigurationError, ErrorCode, ProtocolError, TransportError } from "./errors.js";
-import { mapOauthError, redactUrl, requestOptions, sanitizeDescription } from "./http.js";
+import { mapOauthError, redactUrl, clientTransport, sanitizeDescription } from "./http.js";
 import { scopeString, toCredentials } from "./tokens.js";
 
 /** Options shared by the grants in this module. */
@@ -16,13 +16,8 @@ export interface GrantOptions {
   signal?: AbortSignal;
 }
 
-function transport(options: GrantOptions): ReturnType<typeof requestOptions> {
-  return requestOptions({
-    fetch: options.client.fetch,
-    allowInsecureHttp: options.client.allowInsecureHttp ?? false,
-    timeoutMs: options.client.requestTimeoutMs,
-    signal: options.signal,
-  });
+function transport(options: GrantOptions): ReturnType<typeof clientTransport> {
+  return clientTransport(options.client, options.signal);
 }
 
 function resourceParams(client: ClientOptions, into: URLSearchParams): URLSearchParams {
@@ -43,25 +38,46 @@ function resourceParams(client: ClientOptions, into: URLSearchParams): URLSearch
  * const credentials = await clientCredentialsGrant({ client: { issuer, clientId, clientSecret }, server });
  * ```
  */
-export async function clientCredentialsGrant(options: GrantOptions): Promise<Credentials> {
+export function clientCredentialsGrant(options: GrantOptions): Promise<Credentials> {
+  return tokenEndpointGrant(
+    options,
+    "client_credentials",
+    new URLSearchParams(),
+    "client credentials request",
+  );
+}
+
+/**
+ * A grant that is one POST to the token endpoint (client credentials, token exchange): the
+ * configured token parameters, audience, resources and scope, the grant's own parameters, and
+ * the response validated like every other token response.
+ */
+async function tokenEndpointGrant(
+  options: GrantOptions,
+  grantType: string,
+  grantParams: URLSearchParams,
+  what: string,
+): Promise<Credentials> {
   const { client, auth } = toOauthClient(options.client);
   const params = resourceParams(
     options.client,
     new URLSearchParams(options.client.tokenParams ?? {}),
   );
+  for (const [name, value] of grantParams) params.set(name, value);
   const scope = scopeString(options.client);
   if (scope !== undefined) params.set("scope", scope);
   const now = options.client.now ?? Date.now;
   try {
     const receivedAt = now();
-    const response = await oauth.clientCredentialsGrantRequest(
+    const response = await oauth.genericTokenEndpointRequest(
       options.server,
       client,
       auth,
+      grantType,
       params,
       transport(options),
     );
-    const body = await oauth.processClientCredentialsResponse(options.server, client, response);
+    const body = await oauth.processGenericTokenEndpointResponse(options.server, client, response);
     return toCredentials(body, {
       issuer: options.server.issuer,
       clientId: options.client.clientId,
@@ -69,7 +85,7 @@ export async function clientCredentialsGrant(options: GrantOptions): Promise<Cre
       requestedScope: scope,
     });
   } catch (error) {
-    throw mapOauthError(error, "client credentials request");
+    throw mapOauthError(error, what);
   }
 }
 
@@ -91,49 +107,25 @@ export interface TokenExchangeOptions extends GrantOptions {
 }
 
 /** Token exchange (RFC 8693): trades a token for another, e.g. for another audience. */
-export async function exchangeToken(options: TokenExchangeOptions): Promise<Credentials> {
-  const { client, auth } = toOauthClient(options.client);
-  const params = resourceParams(
-    options.client,
-    new URLSearchParams(options.client.tokenParams ?? {}),
-  );
-  params.set("subject_token", options.subjectToken);
-  params.set(
-    "subject_token_type",
-    options.subjectTokenType ?? "urn:ietf:params:oauth:token-type:access_token",
-  );
+export function exchangeToken(options: TokenExchangeOptions): Promise<Credentials> {
+  const accessTokenType = "urn:ietf:params:oauth:token-type:access_token";
+  const params = new URLSearchParams({
+    subject_token: options.subjectToken,
+    subject_token_type: options.subjectTokenType ?? accessTokenType,
+  });
   if (options.actorToken !== undefined) {
     params.set("actor_token", options.actorToken);
-    params.set(
-      "actor_token_type",
-      options.actorTokenType ?? "urn:ietf:params:oauth:token-type:access_token",
-    );
+    params.set("actor_token_type", options.actorTokenType ?? accessTokenType);
   }
-  if (options.requestedTokenType !== undefined)
+  if (options.requestedTokenType !== undefined) {
     params.set("requested_token_type", options.requestedTokenType);
-  const scope = scopeString(options.client);
-  if (scope !== undefined) params.set("scope", scope);
-  const now = options.client.now ?? Date.now;
-  try {
-    const receivedAt = now();
-    const response = await oauth.genericTokenEndpointRequest(
-      options.server,
-      client,
-      auth,
-      "urn:ietf:params:oauth:grant-type:token-exchange",
-      params,
-      transport(options),
-    );
-    const body = await oauth.processGenericTokenEndpointResponse(options.server, client, response);
-    return toCredentials(body, {
-      issuer: options.server.issuer,
-      clientId: options.client.clientId,
-      receivedAt,
-      requestedScope: scope,
-    });
-  } catch (error) {
-    throw mapOauthError(error, "token exchange request");
   }
+  return tokenEndpointGrant(
+    options,
+    "urn:ietf:params:oauth:grant-type:token-exchange",
+    params,
+    "token exchange request",
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

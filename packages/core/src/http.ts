@@ -1,5 +1,5 @@
 import * as oauth from "oauth4webapi";
-import type { FetchLike } from "./config.js";
+import type { ClientOptions, FetchLike } from "./config.js";
 import { redactUrl } from "./redact.js";
 import {
   ErrorCode,
@@ -102,6 +102,19 @@ export interface OauthRequestOptions {
   [oauth.customFetch]: OauthFetch;
   [oauth.allowInsecureRequests]: boolean;
   signal?: AbortSignal;
+}
+
+/** @internal oauth4webapi request options for a client's transport settings and a signal. */
+export function clientTransport(
+  client: Pick<ClientOptions, "fetch" | "allowInsecureHttp" | "requestTimeoutMs">,
+  signal?: AbortSignal,
+): OauthRequestOptions {
+  return requestOptions({
+    fetch: client.fetch,
+    allowInsecureHttp: client.allowInsecureHttp ?? false,
+    timeoutMs: client.requestTimeoutMs,
+    signal,
+  });
 }
 
 /** @internal oauth4webapi request options for these transport settings. */

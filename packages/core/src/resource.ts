@@ -4,7 +4,7 @@ import { type ClientOptions, toOauthClient } from "./config.js";
 import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, ProtocolError } from "./errors.js";
-import { mapOauthError, requestOptions } from "./http.js";
+import { mapOauthError, clientTransport } from "./http.js";
 import { decodeClaims } from "./id-token.js";
 
 /** Options of {@link createAuthorizedFetch}: those of `getAccessToken`. */
@@ -67,12 +67,7 @@ export interface UserInfoOptions {
 export async function fetchUserInfo(options: UserInfoOptions): Promise<Record<string, unknown>> {
   const { client } = toOauthClient(options.client);
   const expected = decodeClaims(options.credentials.idToken)?.sub;
-  const transport = requestOptions({
-    fetch: options.client.fetch,
-    allowInsecureHttp: options.client.allowInsecureHttp ?? false,
-    timeoutMs: options.client.requestTimeoutMs,
-    signal: options.signal,
-  });
+  const transport = clientTransport(options.client, options.signal);
   try {
     const response = await oauth.userInfoRequest(
       options.server,

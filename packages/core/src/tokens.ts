@@ -4,7 +4,7 @@ import { type ClientOptions, toOauthClient } from "./config.js";
 import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, LoginRequiredError, ProtocolError } from "./errors.js";
-import { mapOauthError, requestOptions } from "./http.js";
+import { mapOauthError, clientTransport } from "./http.js";
 import {
   checkIssuedAt,
   checkRefreshedIdToken,
@@ -127,12 +127,7 @@ export async function refreshCredentials(
     );
   }
   const { client, auth } = toOauthClient(options.client);
-  const transport = requestOptions({
-    fetch: options.client.fetch,
-    allowInsecureHttp: options.client.allowInsecureHttp ?? false,
-    timeoutMs: options.client.requestTimeoutMs,
-    signal: options.signal,
-  });
+  const transport = clientTransport(options.client, options.signal);
   const now = options.client.now ?? Date.now;
   const additionalParameters = new URLSearchParams(options.client.refreshParams ?? {});
   try {
