@@ -100,6 +100,65 @@ describe("ID token (S43, S44)", () => {
   });
 });
 
+describe("S44: no token before the nonce check", () => {
+  it("S44: with a wrong nonce, getAccessToken stores nothing and no token reaches a resource", async () => {
+    const { getAccessToken, parseStoredCredentials, serializeCredentials } = await import(
+      "../src/index.js"
+    );
+    const records = new Map<string, string>();
+    const store = {
+      kind: "test",
+      get: async (k: object) => {
+        const text = records.get(JSON.stringify(k));
+        return text === undefined ? undefined : parseStoredCredentials(text);
+      },
+      set: async (k: object, c: Credentials) =>
+        void records.set(JSON.stringify(k), serializeCredentials(c)),
+      delete: async (k: object) => void records.delete(JSON.stringify(k)),
+    };
+    idp.setFault("id_token:wrong-nonce");
+    const key = { issuer: ISSUER, clientId: "latchkey", profile: "default" };
+    await expect(
+      getAccessToken({ store, key, client, server: () => resolveServer(client), login }),
+    ).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ID_TOKEN,
+    });
+    expect(records.size).toBe(0);
+    expect(idp.count("userinfo")).toBe(0);
+  });
+});
+
+describe("S22: POSTs never follow redirects", () => {
+  it("S22: a token endpoint answering 307 is an error; the code is not re-sent elsewhere", async () => {
+    const server = await resolveServer(client);
+    const { state, authorizationUrl } = await beginAuthorization({
+      client,
+      server,
+      redirectUri: REDIRECT,
+    });
+    const verdict = receiveCallback(
+      state,
+      (await idp.fetch(new Request(authorizationUrl))).headers.get("location") as string,
+    );
+    if (verdict.outcome !== "accepted") throw verdict.error;
+    idp.once(
+      "token",
+      new Response(null, { status: 307, headers: { location: "http://127.0.0.1:4100/elsewhere" } }),
+    );
+    const requests: string[] = [];
+    const watching = {
+      ...client,
+      fetch: (input: string | URL | Request, init?: RequestInit) => {
+        requests.push(new Request(input, init).url);
+        return (client.fetch as NonNullable<ClientOptions["fetch"]>)(input, init);
+      },
+    };
+    await expect(exchangeCode(verdict.next, { client: watching, server })).rejects.toBeDefined();
+    expect(requests).toEqual([`${ISSUER}/token`]);
+    expect(idp.requests.some((r) => r.path === "/elsewhere")).toBe(false);
+  });
+});
+
 describe("authorization response and metadata", () => {
   it("S19: refuses discovery whose issuer does not match", async () => {
     idp.setFault("discovery:issuer-mismatch");
