@@ -109,6 +109,8 @@ async function prepare(
     env: ctx.env,
   };
   if (config.storeDir !== undefined) storeOptions.directory = config.storeDir;
+  // A record already in the keyring proves it works: no write-then-delete probe on the hot path.
+  storeOptions.keyring = { skipProbeIfStored: config.key };
   const { store, notice } = await createTokenStore(storeOptions);
   if (notice) ctx.out.info(notice);
   ctx.out.debug(`store: ${store.kind}; profile: ${config.key.profile}; flow: ${config.flow}`);

@@ -179,6 +179,27 @@ describe("KeyringTokenStore with a fake backend", () => {
 });
 
 describe("the usability probe", () => {
+  it("is skipped when a complete record is already stored under the key being read", async () => {
+    const backend = new FakeKeyring();
+    await new KeyringTokenStore({ backend }).set(keyA, fullCredentials());
+    backend.calls.length = 0;
+    const store = await openKeyringTokenStore({ backend, skipProbeIfStored: keyA });
+    expect(backend.calls.map((call) => call.op)).not.toContain("set");
+    expect(await store.get(keyA)).toEqual(fullCredentials());
+  });
+
+  it("still runs when nothing is stored: an empty read proves nothing (a keyring not unlocked reads empty)", async () => {
+    const backend = new FakeKeyring();
+    await openKeyringTokenStore({ backend, skipProbeIfStored: keyA });
+    expect(backend.calls.map((call) => call.op)).toEqual(["get", "set", "delete"]);
+    backend.calls.length = 0;
+    backend.setPassword = async () => {
+      throw new Error("Object does not exist at path /org/freedesktop/secrets/collection/login");
+    };
+    const error = await rejectionOf(openKeyringTokenStore({ backend, skipProbeIfStored: keyA }));
+    expect(error).toBeInstanceOf(KeyringUnavailableError);
+  });
+
   it("writes then deletes a probe entry, and never reads", async () => {
     const backend = new FakeKeyring();
     await new KeyringTokenStore({ backend }).probe();
