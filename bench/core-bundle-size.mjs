@@ -24,6 +24,10 @@ async function size(label, contents) {
 
 const rows = [
   await size("@latchkey/core (every export)", 'export * from "./packages/core/dist/index.js";'),
+  await size(
+    "what a browser login + refresh app imports from @latchkey/core",
+    'export { resolveServer, beginAuthorization, receiveCallback, exchangeCode, refreshCredentials, getAccessToken } from "./packages/core/dist/index.js";',
+  ),
   await size("openid-client (every export)", 'export * from "openid-client";'),
   await size("oauth4webapi (every export)", 'export * from "oauth4webapi";'),
   await size("zod/mini (every export)", 'export * from "zod/mini";'),
