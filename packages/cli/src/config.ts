@@ -52,6 +52,18 @@ export const FLOWS = [
 /** One of {@link FLOWS}. */
 export type Flow = (typeof FLOWS)[number];
 
+/**
+ * An option that also reads `LATCHKEY_<FLAG>` (CLI.md): `--no-browser` from
+ * `LATCHKEY_NO_BROWSER`, `--scope` from `LATCHKEY_SCOPE`. (Commander wires the variable when the
+ * option is added, so it is set here, at creation.)
+ */
+export function envOption(flags: string, description: string): Option {
+  const option = new Option(flags, description);
+  if (option.long)
+    option.env(`LATCHKEY_${option.long.slice(2).toUpperCase().replaceAll("-", "_")}`);
+  return option;
+}
+
 const collect = (value: string, previous: string[] | undefined): string[] => [
   ...(previous ?? []),
   value,
@@ -59,11 +71,9 @@ const collect = (value: string, previous: string[] | undefined): string[] => [
 
 /** Adds the options every command takes. Environment variables are `LATCHKEY_<FLAG>`. */
 export function addCommonOptions(command: Command, options: { requireClient: boolean }): Command {
-  const env = (flag: string): string => `LATCHKEY_${flag.toUpperCase().replaceAll("-", "_")}`;
-  const opt = (flags: string, description: string, name?: string): Option => {
-    const option = new Option(flags, description);
-    return name ? option.env(env(name)) : option;
-  };
+  // The third argument names the variable's flag for readers; envOption derives it the same way.
+  const opt = (flags: string, description: string, _flag?: string): Option =>
+    envOption(flags, description);
   command
     .addOption(
       opt(
@@ -108,13 +118,13 @@ export function addCommonOptions(command: Command, options: { requireClient: boo
       ),
     )
     .addOption(
-      new Option("--scope <scope>", "scope to request; space-separated, repeatable").argParser(
+      envOption("--scope <scope>", "scope to request; space-separated, repeatable").argParser(
         collect,
       ),
     )
     .addOption(opt("--audience <audience>", "audience parameter", "audience"))
     .addOption(
-      new Option("--resource <uri>", "RFC 8707 resource indicator, repeatable").argParser(collect),
+      envOption("--resource <uri>", "RFC 8707 resource indicator, repeatable").argParser(collect),
     )
     .addOption(
       opt(
@@ -125,23 +135,23 @@ export function addCommonOptions(command: Command, options: { requireClient: boo
     )
     .addOption(opt("--port <n>", "port of the loopback redirect URI (0 = any free port)", "port"))
     .addOption(
-      new Option(
+      envOption(
         "--auth-param <k=v>",
         "extra authorization request parameter, repeatable",
       ).argParser(collect),
     )
     .addOption(
-      new Option("--token-param <k=v>", "extra token request parameter, repeatable").argParser(
+      envOption("--token-param <k=v>", "extra token request parameter, repeatable").argParser(
         collect,
       ),
     )
     .addOption(
-      new Option("--refresh-param <k=v>", "extra refresh request parameter, repeatable").argParser(
+      envOption("--refresh-param <k=v>", "extra refresh request parameter, repeatable").argParser(
         collect,
       ),
     )
     .addOption(
-      new Option(
+      envOption(
         "--copy-auth-params-to-token-request",
         "send the authorization parameters to the token endpoint too",
       ),
@@ -169,15 +179,15 @@ export function addCommonOptions(command: Command, options: { requireClient: boo
       ),
     )
     .addOption(
-      new Option("--insecure-skip-tls-verify", "do not verify TLS certificates (dangerous)"),
+      envOption("--insecure-skip-tls-verify", "do not verify TLS certificates (dangerous)"),
     )
-    .addOption(new Option("--no-browser", "never open a browser; print the URL and wait"))
+    .addOption(envOption("--no-browser", "never open a browser; print the URL and wait"))
     .addOption(opt("--timeout <seconds>", "how long to wait for the user (default 180)", "timeout"))
     .addOption(opt("--profile <name>", 'credentials profile (default "default")', "profile"))
     .addOption(opt("--store <kind>", "auto | keyring | file | memory (default auto)", "store"))
     .addOption(opt("--store-dir <dir>", "file store directory", "store-dir"))
-    .addOption(new Option("-v, --verbose", "show what is happening on stderr (never secrets)"))
-    .addOption(new Option("-q, --quiet", "only errors and required prompts on stderr"));
+    .addOption(envOption("-v, --verbose", "show what is happening on stderr (never secrets)"))
+    .addOption(envOption("-q, --quiet", "only errors and required prompts on stderr"));
   return command;
 }
 

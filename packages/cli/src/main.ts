@@ -13,8 +13,14 @@ import {
 } from "@latchkey/core/store";
 import type { ServerMetadata } from "@latchkey/core";
 import { createCredentialLock, createTokenStore } from "@latchkey/keyring-store";
-import { type Command, CommanderError, Option, Command as Program } from "commander";
-import { type CommonFlags, commonCommand, type ResolvedConfig, resolveConfig } from "./config.js";
+import { type Command, CommanderError, Command as Program } from "commander";
+import {
+  type CommonFlags,
+  commonCommand,
+  envOption,
+  type ResolvedConfig,
+  resolveConfig,
+} from "./config.js";
 import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
 import { createOutput, type Output, printable } from "./output.js";
 import { attributeName, loadProfile } from "./profile.js";
@@ -66,6 +72,21 @@ const TOKEN_FORMATS = ["raw", "json", "header", "exec-credential"] as const;
 type TokenFormat = (typeof TOKEN_FORMATS)[number];
 /** @internal */
 export type Opener = false | { command?: string } | ((url: string) => Promise<void>);
+
+/**
+ * Commander turns a boolean flag on whenever its variable is set; `LATCHKEY_NO_BROWSER=0` or
+ * `LATCHKEY_INSECURE_SKIP_TLS_VERIFY=false` must mean off, as a user would expect.
+ */
+function normalizeBooleanEnv(flags: CommonFlags, command: Command): void {
+  const target = flags as Record<string, unknown>;
+  for (const option of command.options) {
+    if (option.required || option.optional || option.envVar === undefined) continue;
+    const key = option.attributeName();
+    if (command.getOptionValueSource(key) !== "env") continue;
+    const value = process.env[option.envVar] ?? "";
+    if (/^(0|false|no|off)?$/i.test(value.trim())) target[key] = option.negate;
+  }
+}
 
 /** Flags > LATCHKEY_* > config-file profile > defaults (CLI.md). */
 async function applyProfile(flags: CommonFlags, command: Command, ctx: Context): Promise<void> {
@@ -204,7 +225,7 @@ type Runner = (action: () => Promise<void>) => void;
 function buildProgram(
   ctx: Context,
   run: Runner,
-  configureOut: (flags: CommonFlags) => void,
+  configureOut: (flags: CommonFlags, command: Command) => void,
 ): Program {
   const program = new Program("latchkey")
     .description("Log in with OAuth 2.0 / OpenID Connect from the command line.")
@@ -213,10 +234,10 @@ function buildProgram(
     .exitOverride();
 
   const login = commonCommand("login", "log in now, whatever is stored, and store the result")
-    .addOption(new Option("--json", "print a JSON summary (no secrets) on stdout"))
+    .addOption(envOption("--json", "print a JSON summary (no secrets) on stdout"))
     .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
       run(async () => {
-        configureOut(flags);
+        configureOut(flags, command);
         const session = await prepare(flags, command, ctx);
         if (session.config.flow === "command") {
           throw new ConfigurationError(
@@ -239,24 +260,24 @@ function buildProgram(
     "print a valid access token: stored, refreshed, or from a new login",
   )
     .addOption(
-      new Option("--format <format>", "raw | json | header | exec-credential")
+      envOption("--format <format>", "raw | json | header | exec-credential")
         .choices(TOKEN_FORMATS)
         .default("raw"),
     )
     .addOption(
-      new Option(
+      envOption(
         "--min-validity <seconds>",
         "refresh when the token expires within this many seconds",
       ).default("60"),
     )
-    .addOption(new Option("--no-login", "fail with exit code 4 instead of starting a login"))
+    .addOption(envOption("--no-login", "fail with exit code 4 instead of starting a login"))
     .action(
       (
         flags: CommonFlags & { format: TokenFormat; minValidity: string; login?: boolean },
         command: Command,
       ) =>
         run(async () => {
-          configureOut(flags);
+          configureOut(flags, command);
           const minValiditySeconds = Number(flags.minValidity);
           if (!Number.isFinite(minValiditySeconds) || minValiditySeconds < 0) {
             throw new ConfigurationError(
@@ -292,7 +313,7 @@ function buildProgram(
     "refresh now with the stored refresh token; never starts a login",
   ).action((flags: CommonFlags, command: Command) =>
     run(async () => {
-      configureOut(flags);
+      configureOut(flags, command);
       const session = await prepare(flags, command, ctx);
       const stored = await session.store.get(session.config.key);
       if (!stored)
@@ -326,10 +347,10 @@ function buildProgram(
     "logout",
     "revoke the refresh token and delete what is stored; idempotent",
   )
-    .addOption(new Option("--no-revoke", "only delete the local credentials"))
+    .addOption(envOption("--no-revoke", "only delete the local credentials"))
     .action((flags: CommonFlags & { revoke?: boolean }, command: Command) =>
       run(async () => {
-        configureOut(flags);
+        configureOut(flags, command);
         const session = await prepare(flags, command, ctx);
         const stored = await session.store.get(session.config.key).catch((error: unknown) => {
           // A corrupt record must still be deletable.
@@ -373,10 +394,10 @@ function buildProgram(
     "status",
     "show the stored session (no secrets); exit 4 when logged out",
   )
-    .addOption(new Option("--json", "print JSON"))
+    .addOption(envOption("--json", "print JSON"))
     .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
       run(async () => {
-        configureOut(flags);
+        configureOut(flags, command);
         const session = await prepare(flags, command, ctx);
         const stored = await session.store.get(session.config.key);
         const summary = summaryOf(session, stored);
@@ -390,10 +411,10 @@ function buildProgram(
     "run a real login against an embedded fake authorization server",
     false,
   )
-    .addOption(new Option("--json", "print the summary as JSON on stdout"))
+    .addOption(envOption("--json", "print the summary as JSON on stdout"))
     .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
       run(async () => {
-        configureOut(flags);
+        configureOut(flags, command);
         const { startFakeAuthorizationServer, followLoginRedirects } = await import(
           "@latchkey/testing"
         );
@@ -468,7 +489,8 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
     (action) => {
       pending = action();
     },
-    (flags) => {
+    (flags, command) => {
+      normalizeBooleanEnv(flags, command);
       ctx.out = make(flags.verbose === true, flags.quiet === true && flags.verbose !== true);
     },
   );

@@ -265,3 +265,32 @@ describe("verbosity", () => {
     expect(verbose.stderr).toContain("error code LOGIN_REQUIRED");
   });
 });
+
+describe("LATCHKEY_* for every flag", () => {
+  it("boolean flags read their variable; 0/false mean off", async () => {
+    const on = await latchkey(["token", "--no-login", ...common()], {
+      env: cleanEnv({ LATCHKEY_VERBOSE: "1" }),
+    });
+    expect(on.stderr).toContain("store: file");
+    const off = await latchkey(["token", "--no-login", ...common()], {
+      env: cleanEnv({ LATCHKEY_VERBOSE: "false" }),
+    });
+    expect(off.stderr).not.toContain("store: file");
+    const insecureOff = await latchkey(["token", "--no-login", ...common()], {
+      env: cleanEnv({ LATCHKEY_INSECURE_SKIP_TLS_VERIFY: "0" }),
+    });
+    expect(insecureOff.stderr).not.toContain("TLS certificates are not verified");
+  });
+
+  it("repeatable and command flags read theirs too (LATCHKEY_SCOPE, LATCHKEY_FORMAT)", async () => {
+    await login();
+    const result = await latchkey(["token", ...common()], {
+      env: cleanEnv({ LATCHKEY_FORMAT: "header" }),
+    });
+    expect(result.stdout).toMatch(/^Authorization: Bearer /);
+    const scoped = await latchkey(["status", "--json", ...common(["--profile", "scoped"])], {
+      env: cleanEnv({ LATCHKEY_SCOPE: "openid profile" }),
+    });
+    expect(scoped.code).toBe(4);
+  });
+});
