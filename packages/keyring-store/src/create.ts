@@ -57,7 +57,7 @@ export interface CreatedTokenStore {
  * @example
  * ```ts
  * const { store, notice } = await createTokenStore({ kind: "auto", directory: storeDir });
- * if (notice !== undefined) process.stderr.write(`${notice}\n`);
+ * if (notice !== undefined) showNotice(notice); // the library itself never prints
  * ```
  */
 export async function createTokenStore(

@@ -435,8 +435,9 @@ async function codeLogin(options: InteractiveLoginOptions, plan: CodePlan): Prom
  *
  * @example
  * ```ts
+ * // The library never prints: the caller shows the URL its own way.
  * const credentials = await loginWithBrowser({ client, server, onEvent: (e) => {
- *   if (e.type === "authorization-url") console.error(`Open ${e.url}`);
+ *   if (e.type === "authorization-url") showPrompt(`Open ${e.url}`);
  * }});
  * ```
  */
@@ -634,7 +635,7 @@ function joinWithSignal(
  * ```ts
  * const credentials = await interactiveLogin({
  *   client, server, mode: "auto", timeoutMs: 180_000, signal,
- *   onEvent: (e) => { if (e.type === "device-code") console.error(`Enter ${e.userCode} at ${e.verificationUri}`); },
+ *   onEvent: (e) => { if (e.type === "device-code") showPrompt(`Enter ${e.userCode} at ${e.verificationUri}`); },
  * });
  * ```
  */
