@@ -71,6 +71,10 @@ interface ChunkHeader {
  * await store.set(key, credentials);
  * ```
  */
+// The record `openKeyringTokenStore` read to skip the probe, handed to the first `get` of the same
+// key instead of reading the keyring twice in a row (`latchkey token` runs on every kubectl call).
+const primedReads = new WeakMap<KeyringTokenStore, { account: string; credentials: Credentials }>();
+
 export class KeyringTokenStore implements TokenStore {
   /** Always `keyring`. */
   readonly kind: "keyring" = "keyring";
@@ -134,6 +138,9 @@ export class KeyringTokenStore implements TokenStore {
    */
   async get(key: CredentialKey): Promise<Credentials | undefined> {
     const account = credentialKeyId(key);
+    const primed = primedReads.get(this);
+    primedReads.delete(this);
+    if (primed?.account === account) return primed.credentials;
     let previous: string | null = null;
     for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
       const main = await this.#read(account);
@@ -155,6 +162,7 @@ export class KeyringTokenStore implements TokenStore {
    * `STORE_UNAVAILABLE` when the keyring fails; the previous record is then still readable.
    */
   async set(key: CredentialKey, credentials: Credentials): Promise<void> {
+    primedReads.delete(this);
     const text = toAscii(serializeForStore(credentials));
     const account = credentialKeyId(key);
     const before = await this.#read(account);
@@ -177,6 +185,7 @@ export class KeyringTokenStore implements TokenStore {
 
   /** Deletes the record (its header first, then its chunks); does nothing when there is none. */
   async delete(key: CredentialKey): Promise<void> {
+    primedReads.delete(this);
     const account = credentialKeyId(key);
     const before = await this.#read(account);
     if (before === null) return;
@@ -270,35 +279,33 @@ export async function openKeyringTokenStore(
   const store = new KeyringTokenStore(storeOptions);
   const probeOptions =
     options.probeTimeoutMs === undefined ? {} : { timeoutMs: options.probeTimeoutMs };
-  if (
-    options.skipProbeIfStored !== undefined &&
-    (await isStored(store, options.skipProbeIfStored, probeOptions))
-  ) {
-    return store;
+  if (options.skipProbeIfStored !== undefined) {
+    const stored = await readStored(store, options.skipProbeIfStored, probeOptions);
+    if (stored !== undefined) {
+      primedReads.set(store, {
+        account: credentialKeyId(options.skipProbeIfStored),
+        credentials: stored,
+      });
+      return store;
+    }
   }
   await store.probe(probeOptions);
   return store;
 }
 
-/** Whether a complete record is stored under the key; any failure or delay says no. */
-async function isStored(
+/** The complete record stored under the key; any failure or delay gives `undefined`. */
+async function readStored(
   store: KeyringTokenStore,
   key: CredentialKey,
   options: { timeoutMs?: number },
-): Promise<boolean> {
+): Promise<Credentials | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), options.timeoutMs ?? 10_000);
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), options.timeoutMs ?? 10_000);
     timer.unref?.();
   });
   try {
-    return await Promise.race([
-      store.get(key).then(
-        (found) => found !== undefined,
-        () => false,
-      ),
-      timeout,
-    ]);
+    return await Promise.race([store.get(key).catch(() => undefined), timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -186,6 +186,11 @@ describe("the usability probe", () => {
     const store = await openKeyringTokenStore({ backend, skipProbeIfStored: keyA });
     expect(backend.calls.map((call) => call.op)).not.toContain("set");
     expect(await store.get(keyA)).toEqual(fullCredentials());
+    // The record read to skip the probe serves that first get: the keyring is read once.
+    expect(backend.calls.filter((call) => call.op === "get")).toHaveLength(1);
+    // Later reads go to the keyring again (another process may have written meanwhile).
+    expect(await store.get(keyA)).toEqual(fullCredentials());
+    expect(backend.calls.filter((call) => call.op === "get")).toHaveLength(2);
   });
 
   it("still runs when nothing is stored: an empty read proves nothing (a keyring not unlocked reads empty)", async () => {
