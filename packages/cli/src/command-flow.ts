@@ -2,11 +2,11 @@ import { spawn } from "node:child_process";
 import {
   type CredentialKey,
   type Credentials,
+  decodeJwtClaims,
   ErrorCode,
   LatchkeyError,
 } from "@latchkey/core/store";
 import { splitCommand } from "@latchkey/node-server";
-import { decodeJwtPayload } from "./summary.js";
 
 function excerpt(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
@@ -77,7 +77,7 @@ export function runTokenCommand(
         clientId: options.key.clientId,
         obtainedAt: Date.now(),
       };
-      const exp = decodeJwtPayload(token)?.exp;
+      const exp = decodeJwtClaims(token)?.exp;
       if (typeof exp === "number") credentials.expiresAt = exp * 1000;
       resolve(credentials);
     });

@@ -71,69 +71,37 @@ const collect = (value: string, previous: string[] | undefined): string[] => [
 
 /** Adds the options every command takes. Environment variables are `LATCHKEY_<FLAG>`. */
 export function addCommonOptions(command: Command, options: { requireClient: boolean }): Command {
-  // The third argument names the variable's flag for readers; envOption derives it the same way.
-  const opt = (flags: string, description: string, _flag?: string): Option =>
-    envOption(flags, description);
   command
     .addOption(
-      opt(
-        "--issuer <url>",
-        "discover endpoints from this issuer (RFC 8414, then OpenID)",
-        "issuer",
-      ),
+      envOption("--issuer <url>", "discover endpoints from this issuer (RFC 8414, then OpenID)"),
     )
+    .addOption(envOption("--authorization-endpoint <url>", "explicit authorization endpoint"))
+    .addOption(envOption("--token-endpoint <url>", "explicit token endpoint"))
     .addOption(
-      opt(
-        "--authorization-endpoint <url>",
-        "explicit authorization endpoint",
-        "authorization-endpoint",
-      ),
+      envOption("--device-authorization-endpoint <url>", "explicit device authorization endpoint"),
     )
-    .addOption(opt("--token-endpoint <url>", "explicit token endpoint", "token-endpoint"))
+    .addOption(envOption("--revocation-endpoint <url>", "explicit revocation endpoint"))
     .addOption(
-      opt(
-        "--device-authorization-endpoint <url>",
-        "explicit device authorization endpoint",
-        "device-authorization-endpoint",
-      ),
+      envOption("--client-id <id>", options.requireClient ? "client id (required)" : "client id"),
     )
-    .addOption(
-      opt("--revocation-endpoint <url>", "explicit revocation endpoint", "revocation-endpoint"),
-    )
-    .addOption(
-      opt(
-        `--client-id <id>`,
-        options.requireClient ? "client id (required)" : "client id",
-        "client-id",
-      ),
-    )
-    .addOption(
-      opt("--client-secret <secret>", "client secret (confidential clients only)", "client-secret"),
-    )
-    .addOption(
-      opt(
-        "--client-secret-file <file>",
-        "read the client secret from a file",
-        "client-secret-file",
-      ),
-    )
+    .addOption(envOption("--client-secret <secret>", "client secret (confidential clients only)"))
+    .addOption(envOption("--client-secret-file <file>", "read the client secret from a file"))
     .addOption(
       envOption("--scope <scope>", "scope to request; space-separated, repeatable").argParser(
         collect,
       ),
     )
-    .addOption(opt("--audience <audience>", "audience parameter", "audience"))
+    .addOption(envOption("--audience <audience>", "audience parameter"))
     .addOption(
       envOption("--resource <uri>", "RFC 8707 resource indicator, repeatable").argParser(collect),
     )
     .addOption(
-      opt(
+      envOption(
         "--redirect-uri <uri>",
         "loopback redirect URI (default http://127.0.0.1:0/callback)",
-        "redirect-uri",
       ),
     )
-    .addOption(opt("--port <n>", "port of the loopback redirect URI (0 = any free port)", "port"))
+    .addOption(envOption("--port <n>", "port of the loopback redirect URI (0 = any free port)"))
     .addOption(
       envOption(
         "--auth-param <k=v>",
@@ -157,35 +125,29 @@ export function addCommonOptions(command: Command, options: { requireClient: boo
       ),
     )
     .addOption(
-      opt(
+      envOption(
         "--browser-command <cmd>",
         "how to open a URL (no shell; the URL is the last argument)",
-        "browser-command",
       ),
     )
-    .addOption(opt("--flow <flow>", `how to log in: ${FLOWS.join(" | ")} (default auto)`, "flow"))
+    .addOption(envOption("--flow <flow>", `how to log in: ${FLOWS.join(" | ")} (default auto)`))
     .addOption(
-      opt(
-        "--command <cmd>",
-        "for --flow command: its trimmed stdout is the access token",
-        "command",
-      ),
+      envOption("--command <cmd>", "for --flow command: its trimmed stdout is the access token"),
     )
     .addOption(
-      opt(
+      envOption(
         "--ca-file <path>",
         "also trust these PEM certificates (HTTPS_PROXY/NO_PROXY are honoured)",
-        "ca-file",
       ),
     )
     .addOption(
       envOption("--insecure-skip-tls-verify", "do not verify TLS certificates (dangerous)"),
     )
     .addOption(envOption("--no-browser", "never open a browser; print the URL and wait"))
-    .addOption(opt("--timeout <seconds>", "how long to wait for the user (default 180)", "timeout"))
-    .addOption(opt("--profile <name>", 'credentials profile (default "default")', "profile"))
-    .addOption(opt("--store <kind>", "auto | keyring | file | memory (default auto)", "store"))
-    .addOption(opt("--store-dir <dir>", "file store directory", "store-dir"))
+    .addOption(envOption("--timeout <seconds>", "how long to wait for the user (default 180)"))
+    .addOption(envOption("--profile <name>", 'credentials profile (default "default")'))
+    .addOption(envOption("--store <kind>", "auto | keyring | file | memory (default auto)"))
+    .addOption(envOption("--store-dir <dir>", "file store directory"))
     .addOption(envOption("-v, --verbose", "show what is happening on stderr (never secrets)"))
     .addOption(envOption("-q, --quiet", "only errors and required prompts on stderr"));
   return command;

@@ -40,9 +40,7 @@ export function exitCodeFor(error: unknown): ExitCode {
   const byCode = BY_CODE[error.code];
   if (byCode !== undefined) return byCode;
   if (error instanceof ConfigurationError) return ExitCode.USAGE;
-  if (error instanceof ProtocolError) {
-    return error.code === ErrorCode.DISCOVERY_FAILED ? ExitCode.NETWORK : ExitCode.AUTH_FAILED;
-  }
+  if (error instanceof ProtocolError) return ExitCode.AUTH_FAILED;
   if (error instanceof LoginRequiredError) return ExitCode.LOGIN_REQUIRED;
   if (error instanceof TransportError) return ExitCode.NETWORK;
   if (error instanceof StoreError) return ExitCode.INTERNAL;

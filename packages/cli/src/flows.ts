@@ -9,7 +9,7 @@ import { runTokenCommand } from "./command-flow.js";
 import type { Context, Opener, Session } from "./main.js";
 
 // Everything a login needs, loaded only when one happens (a valid stored token needs none of it).
-export { resolveServer, revokeToken } from "@latchkey/core";
+export { resolveServer, revokeCredentials } from "@latchkey/core";
 export { browserUnavailableReason };
 
 function events(

@@ -23,7 +23,7 @@ import {
 } from "./config.js";
 import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
 import { createOutput, type Output, printable } from "./output.js";
-import { attributeName, loadProfile } from "./profile.js";
+import { loadProfile } from "./profile.js";
 import { createTransport } from "./transport.js";
 import { formatSummary, summarize } from "./summary.js";
 
@@ -359,14 +359,12 @@ function buildProgram(
           throw error;
         });
         if (stored && flags.revoke !== false) {
-          const token = stored.refreshToken ?? stored.accessToken;
           try {
-            const { revokeToken } = await import("./flows.js");
-            const outcome = await revokeToken({
+            const { revokeCredentials } = await import("./flows.js");
+            const outcome = await revokeCredentials({
               client: session.config.client,
               server: await session.server(),
-              token,
-              tokenTypeHint: stored.refreshToken ? "refresh_token" : "access_token",
+              credentials: stored,
               signal: ctx.signal,
             });
             ctx.out.debug(
@@ -534,5 +532,3 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
     return code;
   }
 }
-
-export { attributeName };

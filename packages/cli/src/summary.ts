@@ -1,22 +1,7 @@
-import type { Credentials } from "@latchkey/core/store";
+import { type Credentials, decodeJwtClaims } from "@latchkey/core/store";
 import { printable } from "./output.js";
 
 const SECRET_CLAIMS = new Set(["nonce", "at_hash", "c_hash", "s_hash", "sid"]);
-
-/** The payload of a JWT, decoded without verification, for display only; undefined if not a JWT. */
-export function decodeJwtPayload(jwt: string | undefined): Record<string, unknown> | undefined {
-  if (!jwt) return undefined;
-  const part = jwt.split(".")[1];
-  if (!part) return undefined;
-  try {
-    const value: unknown = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
-    return value && typeof value === "object" && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** What `status`, `demo` and `login --json` show: never a token (S42). */
 export interface CredentialsSummary {
@@ -52,8 +37,8 @@ export function summarize(
   }
   if (credentials.scope !== undefined) summary.scope = credentials.scope;
   summary.has_refresh_token = credentials.refreshToken !== undefined;
-  const claims = decodeJwtPayload(credentials.idToken);
-  const sub = claims?.sub ?? decodeJwtPayload(credentials.accessToken)?.sub;
+  const claims = decodeJwtClaims(credentials.idToken);
+  const sub = claims?.sub ?? decodeJwtClaims(credentials.accessToken)?.sub;
   if (typeof sub === "string") summary.subject = sub;
   if (claims) {
     summary.id_token_claims = Object.fromEntries(

@@ -3,7 +3,8 @@ import { type ClientOptions, checkExtraParams, toOauthClient } from "./config.js
 import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ConfigurationError, ErrorCode, type OAuthErrorDetails, ProtocolError } from "./errors.js";
-import { mapOauthError, redactUrl, clientTransport, sanitizeDescription } from "./http.js";
+import { clientTransport, mapOauthError, sanitizeDescription } from "./http.js";
+import { redactUrl } from "./redact.js";
 import { checkIssuedAt, verifyIdTokenSignature, withSafeIdTokenAlgorithms } from "./id-token.js";
 import {
   calculateCodeChallenge,

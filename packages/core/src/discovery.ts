@@ -1,7 +1,8 @@
 import * as oauth from "oauth4webapi";
 import { type ClientOptions, checkEndpointUrl } from "./config.js";
-import { ConfigurationError, ErrorCode, ProtocolError } from "./errors.js";
-import { mapOauthError, redactUrl, clientTransport } from "./http.js";
+import { ConfigurationError, ErrorCode, ProtocolError, TransportError } from "./errors.js";
+import { clientTransport, mapOauthError } from "./http.js";
+import { redactUrl } from "./redact.js";
 
 /**
  * What latchkey knows about an authorization server: its metadata (RFC 8414 names), discovered
@@ -93,7 +94,7 @@ export async function resolveServer(
     if (value !== undefined) checkEndpointUrl(value, name.replaceAll("_", " "), insecure);
   }
   if (!merged.token_endpoint) {
-    throw new ProtocolError(
+    throw new TransportError(
       ErrorCode.DISCOVERY_FAILED,
       `The metadata of ${redactUrl(merged.issuer)} has no token endpoint.`,
     );
@@ -130,7 +131,7 @@ async function discover(
       }
       const mapped = mapOauthError(error, "discovery request");
       if (mapped instanceof ProtocolError && mapped.code === ErrorCode.INVALID_RESPONSE) {
-        throw new ProtocolError(
+        throw new TransportError(
           ErrorCode.DISCOVERY_FAILED,
           `The discovery document of ${redactUrl(issuer)} is not usable: ${mapped.message}`,
           { cause: error },

@@ -13,7 +13,10 @@ export const ErrorCode = {
   CONFIG_INVALID: "CONFIG_INVALID",
   /** A plain-HTTP endpoint that is not loopback, without the explicit opt-in. */
   INSECURE_ENDPOINT: "INSECURE_ENDPOINT",
-  /** The discovery document could not be used (bad JSON, missing endpoints). */
+  /**
+   * No metadata was found (a `ConfigurationError`: check the issuer), or the server publishes
+   * metadata that cannot be used (a `TransportError`: the server is at fault).
+   */
   DISCOVERY_FAILED: "DISCOVERY_FAILED",
   /** The discovery document names another issuer than the one asked for (S19). */
   DISCOVERY_ISSUER_MISMATCH: "DISCOVERY_ISSUER_MISMATCH",

@@ -3,7 +3,8 @@ import { type ClientOptions, toOauthClient } from "./config.js";
 import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ConfigurationError, ErrorCode, ProtocolError, TransportError } from "./errors.js";
-import { mapOauthError, redactUrl, clientTransport, sanitizeDescription } from "./http.js";
+import { clientTransport, mapOauthError, sanitizeDescription } from "./http.js";
+import { redactUrl } from "./redact.js";
 import { scopeString, toCredentials } from "./tokens.js";
 
 /** Options shared by the grants in this module. */
@@ -160,6 +161,25 @@ export async function revokeToken(options: RevokeOptions): Promise<RevocationOut
   } catch (error) {
     throw mapOauthError(error, "revocation request");
   }
+}
+
+/** Options of {@link revokeCredentials}. */
+export interface RevokeCredentialsOptions extends GrantOptions {
+  /** The session being logged out of. */
+  credentials: Credentials;
+}
+
+/**
+ * What a logout revokes (S51): the refresh token, which ends the whole session, or the access
+ * token when there is no refresh token.
+ */
+export function revokeCredentials(options: RevokeCredentialsOptions): Promise<RevocationOutcome> {
+  const { credentials, ...grant } = options;
+  return revokeToken({
+    ...grant,
+    token: credentials.refreshToken ?? credentials.accessToken,
+    tokenTypeHint: credentials.refreshToken === undefined ? "access_token" : "refresh_token",
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

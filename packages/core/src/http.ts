@@ -227,5 +227,3 @@ export function mapOauthError(error: unknown, what: string): unknown {
   // Anything else is a bug, not a protocol outcome: let it surface as one.
   return error;
 }
-
-export { redactUrl };

@@ -3,6 +3,7 @@ import type { ClientOptions } from "./config.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, ProtocolError } from "./errors.js";
 import type { OauthRequestOptions } from "./http.js";
+import { decodeJwtClaims } from "./jwt.js";
 
 // Per transport, then per jwks_uri: two fetch functions may reach two different servers
 // behind the same URL (tests, split-horizon DNS).
@@ -105,21 +106,6 @@ export function checkIssuedAt(
   }
 }
 
-/** @internal The claims of a JWT, decoded without verification (for comparisons only). */
-export function decodeClaims(jwt: string | undefined): Record<string, unknown> | undefined {
-  const part = jwt?.split(".")[1];
-  if (!part) return undefined;
-  try {
-    const base64 = part.replace(/-/g, "+").replace(/_/g, "/");
-    const binary = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
-    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return value && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * @internal An ID token from a refresh must name the same issuer, subject and audience as the
  * one from the login (S46, OIDC Core §12.2).
@@ -129,7 +115,7 @@ export function checkRefreshedIdToken(
   claims: oauth.IDToken | undefined,
 ): void {
   if (!claims || !previousIdToken) return;
-  const previous = decodeClaims(previousIdToken);
+  const previous = decodeJwtClaims(previousIdToken);
   if (!previous) return;
   const sameAud =
     JSON.stringify([previous.aud].flat().sort()) === JSON.stringify([claims.aud].flat().sort());

@@ -1,10 +1,6 @@
-export type {
-  AccessTokenResult,
-  CredentialLock,
-  CredentialsSource,
-  GetAccessTokenOptions,
-} from "./access-token.js";
-export { getAccessToken } from "./access-token.js";
+// The whole public API: everything of `@latchkey/core/store` (credentials, the store contract,
+// errors, getAccessToken; its names are listed there, once), plus the protocol.
+export * from "./store.js";
 export type {
   AuthorizationCodeFlowState,
   AwaitingCallbackState,
@@ -22,22 +18,15 @@ export {
   isFlowFinished,
   receiveCallback,
 } from "./authorization-code.js";
-export type { ClientAuthMethod, ClientOptions, FetchLike } from "./config.js";
 export { isLoopbackUrl, RESERVED_AUTHORIZATION_PARAMS } from "./config.js";
-export type { CredentialKey, Credentials, ExpiryCheckOptions, TokenStore } from "./credentials.js";
-export {
-  CREDENTIALS_RECORD_VERSION,
-  credentialKeyId,
-  isExpiring,
-  parseStoredCredentials,
-  serializeCredentials,
-} from "./credentials.js";
 export type { ResolveServerOptions, ServerMetadata } from "./discovery.js";
+export { resolveServer } from "./discovery.js";
 export type {
   DeviceAuthorization,
   GrantOptions,
   PollDeviceOptions,
   RevocationOutcome,
+  RevokeCredentialsOptions,
   RevokeOptions,
   TokenExchangeOptions,
 } from "./grants.js";
@@ -45,29 +34,18 @@ export {
   clientCredentialsGrant,
   exchangeToken,
   pollDeviceAuthorization,
+  revokeCredentials,
   revokeToken,
   startDeviceAuthorization,
 } from "./grants.js";
-export { resolveServer } from "./discovery.js";
-export type { LatchkeyErrorOptions, OAuthErrorDetails, ProtocolErrorOptions } from "./errors.js";
-export {
-  ConfigurationError,
-  ErrorCode,
-  LatchkeyError,
-  LoginRequiredError,
-  ProtocolError,
-  StoreError,
-  TransportError,
-} from "./errors.js";
 export { sanitizeDescription } from "./http.js";
-export { redactUrl } from "./redact.js";
-export type { AuthorizedFetchOptions, UserInfoOptions } from "./resource.js";
-export { createAuthorizedFetch, fetchUserInfo } from "./resource.js";
 export {
   calculateCodeChallenge,
   generateCodeVerifier,
   generateNonce,
   generateState,
 } from "./pkce.js";
+export type { AuthorizedFetchOptions, UserInfoOptions } from "./resource.js";
+export { createAuthorizedFetch, fetchUserInfo } from "./resource.js";
 export type { RefreshOptions, ToCredentialsOptions, TokenResponse } from "./tokens.js";
 export { refreshCredentials, TokenResponseSchema, toCredentials } from "./tokens.js";

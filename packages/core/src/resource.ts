@@ -5,7 +5,7 @@ import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, ProtocolError } from "./errors.js";
 import { mapOauthError, clientTransport } from "./http.js";
-import { decodeClaims } from "./id-token.js";
+import { decodeJwtClaims } from "./jwt.js";
 
 /** Options of {@link createAuthorizedFetch}: those of `getAccessToken`. */
 export type AuthorizedFetchOptions = GetAccessTokenOptions;
@@ -66,7 +66,7 @@ export interface UserInfoOptions {
  */
 export async function fetchUserInfo(options: UserInfoOptions): Promise<Record<string, unknown>> {
   const { client } = toOauthClient(options.client);
-  const expected = decodeClaims(options.credentials.idToken)?.sub;
+  const expected = decodeJwtClaims(options.credentials.idToken)?.sub;
   const transport = clientTransport(options.client, options.signal);
   try {
     const response = await oauth.userInfoRequest(

@@ -35,4 +35,5 @@ export {
   StoreError,
   TransportError,
 } from "./errors.js";
+export { decodeJwtClaims } from "./jwt.js";
 export { redactUrl } from "./redact.js";

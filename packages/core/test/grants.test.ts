@@ -10,6 +10,7 @@ import {
   pollDeviceAuthorization,
   receiveCallback,
   resolveServer,
+  revokeCredentials,
   revokeToken,
   startDeviceAuthorization,
   TransportError,
@@ -298,6 +299,26 @@ describe("revocation (RFC 7009, S51)", () => {
     const { refreshCredentials } = await import("../src/index.js");
     await expect(refreshCredentials(credentials, { client: c, server })).rejects.toMatchObject({
       code: ErrorCode.INVALID_GRANT,
+    });
+  });
+
+  it("S51: revokeCredentials revokes the refresh token, else the access token", async () => {
+    const c = client({ clientId: "client_id", clientSecret: "abc" });
+    const server = await resolveServer(c);
+    const credentials = await clientCredentialsGrant({ client: c, server });
+    expect(await revokeCredentials({ client: c, server, credentials })).toBe("revoked");
+    expect(idp.requests.at(-1)?.params).toMatchObject({
+      token: credentials.accessToken,
+      token_type_hint: "access_token",
+    });
+    await revokeCredentials({
+      client: c,
+      server,
+      credentials: { ...credentials, refreshToken: "rt-1" },
+    });
+    expect(idp.requests.at(-1)?.params).toMatchObject({
+      token: "rt-1",
+      token_type_hint: "refresh_token",
     });
   });
 

@@ -108,10 +108,8 @@ describe("bearer use (S34, S35)", () => {
   it("S35: never more than one retry", async () => {
     const store = memoryStore();
     await store.set(key, await login());
-    const api = createAuthorizedFetch({ store, key, client, server: () => resolveServer(client) });
-    rejectToken = "every";
-    // Reject whatever token comes: the resource server keeps saying invalid_token.
-    const original = client.fetch;
+    // A resource server that keeps saying invalid_token, whatever token comes.
+    const original = client.fetch as NonNullable<ClientOptions["fetch"]>;
     client.fetch = async (input, init) => {
       const request = new Request(input, init);
       if (request.url.startsWith("http://127.0.0.1:4301/")) {
@@ -121,7 +119,7 @@ describe("bearer use (S34, S35)", () => {
           headers: { "www-authenticate": 'Bearer error="invalid_token"' },
         });
       }
-      return (original as NonNullable<ClientOptions["fetch"]>)(request);
+      return original(request);
     };
     const retrying = createAuthorizedFetch({
       store,
@@ -131,7 +129,6 @@ describe("bearer use (S34, S35)", () => {
     });
     expect((await retrying(API)).status).toBe(401);
     expect(apiRequests).toHaveLength(2);
-    void api;
   });
 });
 
