@@ -416,7 +416,7 @@ export async function exchangeCode(
       requireIdToken: state.nonce !== undefined,
     });
     if (body.id_token !== undefined) {
-      await verifyIdTokenSignature(checked, response, transport, options.client.fetch);
+      await verifyIdTokenSignature(checked, body.id_token, options.client, transport);
       const tolerance = options.client.clockToleranceSeconds ?? 30;
       checkIssuedAt(oauth.getValidatedIdTokenClaims(body), now(), tolerance);
     }

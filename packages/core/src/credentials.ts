@@ -59,7 +59,8 @@ export const CREDENTIALS_RECORD_VERSION = 1;
 
 // The stored record is latchkey's own format, read on every `latchkey token`: it is checked by
 // hand, without loading a schema library (zod validates what comes from the network).
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** @internal A JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 const nonEmpty = (value: unknown): value is string => typeof value === "string" && value.length > 0;

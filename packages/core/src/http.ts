@@ -1,5 +1,6 @@
 import * as oauth from "oauth4webapi";
 import type { ClientOptions, FetchLike } from "./config.js";
+import { isRecord } from "./credentials.js";
 import { redactUrl } from "./redact.js";
 import {
   ErrorCode,
@@ -135,6 +136,34 @@ function oauthDetails(error: oauth.ResponseBodyError): OAuthErrorDetails {
   const uri = (error.cause as { error_uri?: unknown } | undefined)?.error_uri;
   if (typeof uri === "string") details.errorUri = uri;
   return details;
+}
+
+/**
+ * @internal The JSON object a response carries. A body that is not JSON is the server's fault
+ * (`SERVER_ERROR`, retryable, like a 5xx); another status or shape is `INVALID_RESPONSE`.
+ */
+export async function readJson(
+  response: Response,
+  what: string,
+  status?: number,
+): Promise<Record<string, unknown>> {
+  if (status !== undefined && response.status !== status) {
+    throw new ProtocolError(
+      ErrorCode.INVALID_RESPONSE,
+      `The ${what} answered HTTP ${response.status}.`,
+    );
+  }
+  const body: unknown = await response.json().catch((cause: unknown) => {
+    throw new TransportError(
+      ErrorCode.SERVER_ERROR,
+      `The ${what} got a response that is not JSON; try again later.`,
+      { cause },
+    );
+  });
+  if (!isRecord(body)) {
+    throw new ProtocolError(ErrorCode.INVALID_RESPONSE, `The ${what} returned no JSON object.`);
+  }
+  return body;
 }
 
 /** The printable part of a server-provided description: one line, no control characters. */

@@ -1,14 +1,10 @@
 import * as oauth from "oauth4webapi";
-import type { ClientOptions } from "./config.js";
+import { type ClientOptions, checkEndpointUrl } from "./config.js";
+import { isRecord } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, ProtocolError } from "./errors.js";
-import type { OauthRequestOptions } from "./http.js";
-import { decodeJwtClaims } from "./jwt.js";
-
-// Per transport, then per jwks_uri: two fetch functions may reach two different servers
-// behind the same URL (tests, split-horizon DNS).
-const jwksCaches = new WeakMap<object, Map<string, oauth.JWKSCacheInput>>();
-const globalTransport = {};
+import { type OauthRequestOptions, readJson } from "./http.js";
+import { decodeJwtClaims, decodeJwtPart, fromBase64Url } from "./jwt.js";
 
 /**
  * @internal The metadata oauth4webapi validates ID tokens against, with the algorithm
@@ -26,67 +22,144 @@ export function withSafeIdTokenAlgorithms(
   return { ...server, id_token_signing_alg_values_supported: safe.length ? safe : ["RS256"] };
 }
 
+type Jwk = JsonWebKey & { kid?: unknown };
+interface KeySet {
+  /** When the keys were fetched (ms). */
+  at: number;
+  keys: Jwk[];
+  /** When an unknown `kid` last forced a refetch (ms). */
+  forced: number;
+}
+
+// Per transport, then per jwks_uri: two fetch functions may reach two different servers
+// behind the same URL (tests, split-horizon DNS).
+const keySets = new WeakMap<object, Map<string, KeySet>>();
+const globalTransport = {};
+
+const invalidIdToken = (message: string): ProtocolError =>
+  new ProtocolError(ErrorCode.INVALID_ID_TOKEN, `The ID token ${message}.`);
+
+async function fetchKeys(url: string, transport: OauthRequestOptions): Promise<Jwk[]> {
+  const init: RequestInit = {
+    headers: { accept: "application/json, application/jwk-set+json" },
+    redirect: "manual",
+  };
+  if (transport.signal) init.signal = transport.signal;
+  const response = await transport[oauth.customFetch](url, init as never);
+  const { keys } = await readJson(response, "key set request (jwks_uri)", 200);
+  if (!Array.isArray(keys) || !keys.every(isRecord)) {
+    throw new ProtocolError(
+      ErrorCode.INVALID_RESPONSE,
+      "The key set (jwks_uri) has no keys array.",
+    );
+  }
+  return keys;
+}
+
 /**
- * @internal Checks the signature of the ID token in a processed token response against the
- * server's `jwks_uri` (S43). An unknown `kid` makes oauth4webapi refetch the key set once, rate
- * limited (S45); the key set is cached per `jwks_uri`.
+ * @internal Checks the signature of an ID token whose claims oauth4webapi has validated, with
+ * the server's keys from `jwks_uri` (S43), on `crypto.subtle`. The header's `alg` must be in the
+ * server's allow-list (see {@link withSafeIdTokenAlgorithms}) and one of RS/PS/ES 256/384/512,
+ * EdDSA or Ed25519; exactly one key may match it (`kty`/`crv` of the algorithm, `kid`, `alg`,
+ * `use: sig`, `key_ops` with `verify`); RSA keys need 2048 bits. The key set is cached per
+ * transport and `jwks_uri` for 5 minutes; a `kid` it does not have refetches it once, at most
+ * every 30 s (key rotation, S45).
  */
 export async function verifyIdTokenSignature(
   server: ServerMetadata,
-  response: Response,
+  idToken: string,
+  client: ClientOptions,
   transport: OauthRequestOptions,
-  cacheKey: object | undefined,
 ): Promise<void> {
-  if (!server.jwks_uri) {
+  const jwksUri = server.jwks_uri;
+  if (!jwksUri) throw invalidIdToken("cannot be verified: the server publishes no jwks_uri");
+  checkEndpointUrl(jwksUri, "jwks_uri", client.allowInsecureHttp ?? false);
+  const [head = "", payload, signature = ""] = idToken.split(".");
+  const header = decodeJwtPart(head);
+  const alg = header?.alg;
+  if (
+    typeof alg !== "string" ||
+    !(server.id_token_signing_alg_values_supported ?? ["RS256"]).includes(alg)
+  ) {
+    throw invalidIdToken("is signed with an algorithm the server does not allow");
+  }
+  const match = /^([RPE]S)(256|384|512)$|^Ed(?:DSA|25519)$/.exec(alg);
+  if (!match) {
     throw new ProtocolError(
-      ErrorCode.INVALID_ID_TOKEN,
-      "The server sent an ID token but publishes no jwks_uri to verify it with.",
+      ErrorCode.INVALID_RESPONSE,
+      "The ID token is signed with an algorithm latchkey does not support.",
     );
   }
-  const owner = cacheKey ?? globalTransport;
-  let perTransport = jwksCaches.get(owner);
+  const [, family, bits = ""] = match;
+  const hash = `SHA-${bits}`;
+  const crv = family === "ES" ? `P-${bits === "512" ? 521 : bits}` : family ? undefined : "Ed25519";
+  const [kty, name, verifyParams] =
+    family === "ES"
+      ? ["EC", "ECDSA", { name: "ECDSA", hash }]
+      : family === "PS"
+        ? ["RSA", "RSA-PSS", { name: "RSA-PSS", saltLength: Number(bits) / 8 }]
+        : family
+          ? ["RSA", "RSASSA-PKCS1-v1_5"]
+          : ["OKP", "Ed25519"];
+
+  const owner = client.fetch ?? globalTransport;
+  let perTransport = keySets.get(owner);
   if (!perTransport) {
     perTransport = new Map();
-    jwksCaches.set(owner, perTransport);
+    keySets.set(owner, perTransport);
   }
-  const jwksUri = server.jwks_uri;
-  let cache = perTransport.get(jwksUri);
-  if (!cache) {
-    cache = {};
-    perTransport.set(jwksUri, cache);
+  let set = perTransport.get(jwksUri);
+  if (!set || Date.now() - set.at >= 300_000) {
+    const keys = await fetchKeys(jwksUri, transport);
+    set = { at: Date.now(), keys, forced: set?.forced ?? 0 };
+    perTransport.set(jwksUri, set);
   }
-  try {
-    await oauth.validateApplicationLevelSignature(server, response, {
-      ...transport,
-      [oauth.jwksCache]: cache,
-    });
-  } catch (error) {
-    // An unknown `kid` after a key rotation: refetch the key set once, at most every 30 s (S45).
+  for (;;) {
+    const candidates = set.keys.filter(
+      (jwk) =>
+        jwk.kty === kty &&
+        jwk.crv === crv &&
+        (header?.kid === undefined || jwk.kid === header.kid) &&
+        (jwk.alg === undefined || jwk.alg === alg) &&
+        (jwk.use === undefined || jwk.use === "sig") &&
+        (jwk.key_ops === undefined ||
+          (Array.isArray(jwk.key_ops) && jwk.key_ops.includes("verify"))),
+    );
+    if (candidates.length > 1) {
+      throw invalidIdToken("matches several of the server's keys; it needs a kid that picks one");
+    }
+    const [jwk] = candidates;
+    if (jwk) {
+      const { key_ops: _ops, use: _use, ext: _ext, ...material } = jwk;
+      const key = await crypto.subtle
+        .importKey("jwk", material, { name, hash, namedCurve: crv }, false, ["verify"])
+        .catch(() => undefined);
+      if (!key) throw invalidIdToken("is signed with a key that cannot be imported");
+      if (kty === "RSA" && (key.algorithm as RsaHashedKeyAlgorithm).modulusLength < 2048) {
+        throw invalidIdToken("is signed with an RSA key shorter than 2048 bits");
+      }
+      let valid = false;
+      try {
+        valid = await crypto.subtle.verify(
+          verifyParams ?? name,
+          key,
+          fromBase64Url(signature) as BufferSource,
+          new TextEncoder().encode(`${head}.${payload}`),
+        );
+      } catch {}
+      if (!valid) throw invalidIdToken("signature does not verify");
+      return;
+    }
+    // A kid the cached set does not have: the server may have rotated its keys (S45).
     const now = Date.now();
-    let refetches = lastForcedRefetch.get(owner);
-    if (!refetches) {
-      refetches = new Map();
-      lastForcedRefetch.set(owner, refetches);
+    if (now - set.forced < 30_000) {
+      throw invalidIdToken("is signed with a key the server's key set (jwks_uri) does not have");
     }
-    const last = refetches.get(jwksUri) ?? 0;
-    if (
-      !(error instanceof oauth.OperationProcessingError) ||
-      error.code !== oauth.KEY_SELECTION ||
-      now - last < 30_000
-    ) {
-      throw error;
-    }
-    refetches.set(jwksUri, now);
-    const fresh: oauth.JWKSCacheInput = {};
-    perTransport.set(jwksUri, fresh);
-    await oauth.validateApplicationLevelSignature({ ...server }, response, {
-      ...transport,
-      [oauth.jwksCache]: fresh,
-    });
+    set.forced = now;
+    set.keys = await fetchKeys(jwksUri, transport);
+    set.at = now;
   }
 }
-
-const lastForcedRefetch = new WeakMap<object, Map<string, number>>();
 
 /**
  * @internal An `iat` in the future beyond the leeway is refused (S43); oauth4webapi only checks

@@ -1,3 +1,20 @@
+import { isRecord } from "./credentials.js";
+
+/** @internal base64url (padding optional) to bytes; throws on characters outside the alphabet. */
+export function fromBase64Url(text: string): Uint8Array {
+  return Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+}
+
+/** @internal The JSON object in one base64url part of a JWT, or `undefined`. */
+export function decodeJwtPart(part: string | undefined): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(fromBase64Url(part ?? "")));
+    return isRecord(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The claims of a JWT, decoded WITHOUT verifying anything: for display and for comparisons with
  * a token that was verified when it was received. `undefined` when it is not a JWT.
@@ -8,17 +25,5 @@
  * ```
  */
 export function decodeJwtClaims(jwt: string | undefined): Record<string, unknown> | undefined {
-  const part = jwt?.split(".")[1];
-  if (!part) return undefined;
-  try {
-    const base64 = part.replace(/-/g, "+").replace(/_/g, "/");
-    const binary = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
-    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return value && typeof value === "object" && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
+  return decodeJwtPart(jwt?.split(".")[1]);
 }

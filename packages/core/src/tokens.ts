@@ -142,7 +142,7 @@ export async function refreshCredentials(
     const checked = withSafeIdTokenAlgorithms(options.server, options.client);
     const body = await oauth.processRefreshTokenResponse(checked, client, response);
     if (body.id_token !== undefined) {
-      await verifyIdTokenSignature(checked, response, transport, options.client.fetch);
+      await verifyIdTokenSignature(checked, body.id_token, options.client, transport);
       checkRefreshedIdToken(credentials.idToken, oauth.getValidatedIdTokenClaims(body));
       checkIssuedAt(
         oauth.getValidatedIdTokenClaims(body),
