@@ -70,10 +70,10 @@ export async function createTokenStore(
     case "file":
       return { store: fileStore(options) };
     case "keyring":
-      return { store: await openKeyringTokenStore(options.keyring ?? {}) };
+      return { store: await openKeyringTokenStore(keyringOptions(options)) };
     case "auto": {
       try {
-        return { store: await openKeyringTokenStore(options.keyring ?? {}) };
+        return { store: await openKeyringTokenStore(keyringOptions(options)) };
       } catch (error) {
         if (!(error instanceof KeyringUnavailableError)) throw error;
         const store = fileStore(options);
@@ -91,6 +91,13 @@ export async function createTokenStore(
       );
     }
   }
+}
+
+function keyringOptions(options: CreateTokenStoreOptions): OpenKeyringTokenStoreOptions {
+  const keyring = options.keyring ?? {};
+  return keyring.env === undefined && options.env !== undefined
+    ? { ...keyring, env: options.env }
+    : keyring;
 }
 
 function fileStore(options: CreateTokenStoreOptions): FileTokenStore {

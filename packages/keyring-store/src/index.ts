@@ -1,5 +1,7 @@
 export {
+  type DirectReadKeytarBackendOptions,
   defaultKeyringEntryLength,
+  directReadKeytarBackend,
   KEYRING_BACKENDS,
   type KeyringBackend,
   type KeyringBackendName,
@@ -33,3 +35,10 @@ export {
   type FileCredentialLockOptions,
 } from "./lock.js";
 export { MemoryTokenStore } from "./memory.js";
+export {
+  canReadSecretServiceDirectly,
+  type DirectReadEnvironment,
+  openSecretServiceReader,
+  SecretServiceReadError,
+  type SecretServiceReader,
+} from "./secret-service.js";

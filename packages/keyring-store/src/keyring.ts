@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
 import {
   type CredentialKey,
   type Credentials,
@@ -10,6 +11,7 @@ import {
 } from "@latchkey/core/store";
 import {
   defaultKeyringEntryLength,
+  directReadKeytarBackend,
   type KeyringBackend,
   type KeyringBackendName,
   keyringError,
@@ -17,6 +19,7 @@ import {
   openKeyringBackend,
 } from "./backend.js";
 import { serializeForStore } from "./record.js";
+import { canReadSecretServiceDirectly } from "./secret-service.js";
 
 /** The keyring service name entries are stored under by default. */
 export const DEFAULT_KEYRING_SERVICE = "latchkey";
@@ -254,6 +257,12 @@ export interface OpenKeyringTokenStoreOptions {
    * nothing (a keyring that is not unlocked reads as empty), so then the probe runs as usual.
    */
   skipProbeIfStored?: CredentialKey;
+  /**
+   * The environment: `DBUS_SESSION_BUS_ADDRESS` lets keytar's entries be read over D-Bus
+   * directly, without loading libsecret (see {@link directReadKeytarBackend}). Default
+   * `process.env`.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -269,10 +278,18 @@ export interface OpenKeyringTokenStoreOptions {
 export async function openKeyringTokenStore(
   options: OpenKeyringTokenStoreOptions = {},
 ): Promise<KeyringTokenStore> {
-  const backend =
-    typeof options.backend === "object"
-      ? options.backend
-      : await openKeyringBackend(options.backend === undefined ? {} : { backend: options.backend });
+  let backend: KeyringBackend;
+  if (typeof options.backend === "object") {
+    backend = options.backend;
+  } else {
+    const named = options.backend === undefined ? {} : { backend: options.backend };
+    backend = directReadable(options)
+      ? directReadKeytarBackend({
+          ...(options.env === undefined ? {} : { env: options.env }),
+          load: () => openKeyringBackend(named),
+        })
+      : await openKeyringBackend(named);
+  }
   const storeOptions: KeyringTokenStoreOptions = { backend };
   if (options.service !== undefined) storeOptions.service = options.service;
   if (options.maxEntryLength !== undefined) storeOptions.maxEntryLength = options.maxEntryLength;
@@ -291,6 +308,23 @@ export async function openKeyringTokenStore(
   }
   await store.probe(probeOptions);
   return store;
+}
+
+/**
+ * Whether keytar's entries may be read over D-Bus directly: keytar is the library that would be
+ * loaded (named, or installed and first in line) and the session bus is a unix socket.
+ */
+function directReadable(options: OpenKeyringTokenStoreOptions): boolean {
+  if (options.backend !== undefined && options.backend !== "keytar") return false;
+  if (!canReadSecretServiceDirectly(options.env === undefined ? {} : { env: options.env })) {
+    return false;
+  }
+  try {
+    createRequire(import.meta.url).resolve("keytar");
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The complete record stored under the key; any failure or delay gives `undefined`. */
