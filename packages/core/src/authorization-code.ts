@@ -5,7 +5,7 @@ import type { ServerMetadata } from "./discovery.js";
 import { ConfigurationError, ErrorCode, type OAuthErrorDetails, ProtocolError } from "./errors.js";
 import { clientTransport, mapOauthError, sanitizeDescription } from "./http.js";
 import { redactUrl } from "./redact.js";
-import { checkIssuedAt, verifyIdTokenSignature, withSafeIdTokenAlgorithms } from "./id-token.js";
+import { checkIdToken, withSafeIdTokenAlgorithms } from "./id-token.js";
 import {
   calculateCodeChallenge,
   generateCodeVerifier,
@@ -354,8 +354,10 @@ export interface ExchangeCodeOptions {
 /**
  * Exchanges the code for tokens: `grant_type=authorization_code`, the code, the byte-identical
  * `redirect_uri`, `client_id` and `code_verifier` (S21), plus the configured token parameters
- * (and the authorization parameters only when asked, defect 7). The response is validated by
- * oauth4webapi (ID-token claims and nonce when `openid` was asked) and by {@link toCredentials}.
+ * (and the authorization parameters only when asked, defect 7). The callback is checked again
+ * first, as {@link receiveCallback} does. The response is validated by oauth4webapi (ID-token
+ * claims), here (nonce, signature, `iat`; an ID token is required when `openid` was asked) and
+ * by {@link toCredentials}.
  */
 export async function exchangeCode(
   state: CodeReceivedState,
@@ -374,52 +376,62 @@ export async function exchangeCode(
       "This login was started for another client id.",
     );
   }
+  // The callback is checked again: the state may have been kept, and edited, outside latchkey.
+  const verdict = receiveCallback(
+    { ...state, status: "awaiting-callback" },
+    new URL(state.callbackQuery, "http://callback"),
+  );
+  if (verdict.outcome !== "accepted") throw verdict.error;
+  const query = new URLSearchParams(state.callbackQuery);
+  if (query.has("response") || query.has("id_token") || query.has("token")) {
+    throw new ProtocolError(
+      ErrorCode.INVALID_RESPONSE,
+      "The callback carries a JARM, implicit or hybrid response; latchkey supports only the code flow.",
+    );
+  }
   const { client, auth } = toOauthClient(options.client);
   const transport = clientTransport(options.client, options.signal);
-  const validationServer: ServerMetadata = {
-    ...server,
-    issuer: state.expectedIssuer ?? server.issuer,
-    authorization_response_iss_parameter_supported: state.issRequired,
-  };
-  const query = new URLSearchParams(state.callbackQuery);
-  if (state.expectedIssuer === null) query.delete("iss");
-  const additionalParameters = new URLSearchParams(options.client.tokenParams ?? {});
+  const params = new URLSearchParams(options.client.tokenParams ?? {});
   if (options.client.copyAuthorizationParamsToTokenRequest) {
     for (const [name, value] of Object.entries(options.client.authorizationParams ?? {})) {
-      if (!additionalParameters.has(name)) additionalParameters.set(name, value);
+      if (!params.has(name)) params.set(name, value);
     }
-    if (options.client.audience !== undefined && !additionalParameters.has("audience")) {
-      additionalParameters.set("audience", options.client.audience);
+    if (options.client.audience !== undefined && !params.has("audience")) {
+      params.set("audience", options.client.audience);
     }
-    if (state.scope !== undefined && !additionalParameters.has("scope")) {
-      additionalParameters.set("scope", state.scope);
-    }
-    for (const resource of options.client.resource ?? [])
-      additionalParameters.append("resource", resource);
+    if (state.scope !== undefined && !params.has("scope")) params.set("scope", state.scope);
+    for (const resource of options.client.resource ?? []) params.append("resource", resource);
   }
-  const now = options.client.now ?? Date.now;
+  params.set("redirect_uri", state.redirectUri);
+  params.set("code", query.get("code") as string);
+  params.set("code_verifier", state.codeVerifier);
   try {
-    const validated = oauth.validateAuthResponse(validationServer, client, query, state.state);
-    const receivedAt = now();
-    const response = await oauth.authorizationCodeGrantRequest(
+    const receivedAt = (options.client.now ?? Date.now)();
+    const response = await oauth.genericTokenEndpointRequest(
       server,
       client,
       auth,
-      validated,
-      state.redirectUri,
-      state.codeVerifier,
-      { ...transport, additionalParameters },
+      "authorization_code",
+      params,
+      transport,
     );
     const checked = withSafeIdTokenAlgorithms(server, options.client);
-    const body = await oauth.processAuthorizationCodeResponse(checked, client, response, {
-      expectedNonce: state.nonce ?? oauth.expectNoNonce,
-      requireIdToken: state.nonce !== undefined,
-    });
-    if (body.id_token !== undefined) {
-      await verifyIdTokenSignature(checked, body.id_token, options.client, transport);
-      const tolerance = options.client.clockToleranceSeconds ?? 30;
-      checkIssuedAt(oauth.getValidatedIdTokenClaims(body), now(), tolerance);
+    const body = await oauth.processGenericTokenEndpointResponse(checked, client, response);
+    const claims = oauth.getValidatedIdTokenClaims(body);
+    if (state.nonce !== undefined && !claims) {
+      throw new ProtocolError(
+        ErrorCode.INVALID_RESPONSE,
+        "The token response has no ID token, though the openid scope was asked for.",
+      );
     }
+    // Before anything else is done with the response (S44).
+    if (claims && claims.nonce !== state.nonce) {
+      throw new ProtocolError(
+        ErrorCode.INVALID_ID_TOKEN,
+        "The ID token's nonce is not this login's.",
+      );
+    }
+    await checkIdToken(checked, body, options.client, transport);
     const credentials = toCredentials(body, {
       issuer: server.issuer,
       clientId: state.clientId,

@@ -1,7 +1,7 @@
-import * as oauth from "oauth4webapi";
+import type * as oauth from "oauth4webapi";
 import { type ClientOptions, checkEndpointUrl } from "./config.js";
 import { ConfigurationError, ErrorCode, ProtocolError, TransportError } from "./errors.js";
-import { clientTransport, mapOauthError } from "./http.js";
+import { clientTransport, httpGet, readJson } from "./http.js";
 import { redactUrl } from "./redact.js";
 
 /**
@@ -108,37 +108,30 @@ async function discover(
   signal: AbortSignal | undefined,
 ): Promise<ServerMetadata> {
   const transport = clientTransport(options, signal);
-  for (const algorithm of ["oauth2", "oidc"] as const) {
-    let response: Response;
-    try {
-      response = await oauth.discoveryRequest(issuer, { ...transport, algorithm });
-    } catch (error) {
-      throw mapOauthError(error, "discovery request");
-    }
+  const path = issuer.pathname.replace(/\/$/, "");
+  // RFC 8414 §3.1 inserts its well-known path before the issuer's; OpenID appends its own.
+  for (const wellKnown of [
+    `/.well-known/oauth-authorization-server${path}`,
+    `${path}/.well-known/openid-configuration`,
+  ]) {
+    const response = await httpGet(transport, new URL(wellKnown, issuer).href, {
+      accept: "application/json",
+    });
     if (response.status === 404) continue;
-    try {
-      return await oauth.processDiscoveryResponse(issuer, response);
-    } catch (error) {
-      if (
-        error instanceof oauth.OperationProcessingError &&
-        error.code === oauth.JSON_ATTRIBUTE_COMPARISON
-      ) {
-        throw new ProtocolError(
-          ErrorCode.DISCOVERY_ISSUER_MISMATCH,
-          `The discovery document of ${redactUrl(issuer)} names another issuer; refusing to use it.`,
-          { cause: error },
-        );
-      }
-      const mapped = mapOauthError(error, "discovery request");
-      if (mapped instanceof ProtocolError && mapped.code === ErrorCode.INVALID_RESPONSE) {
-        throw new TransportError(
-          ErrorCode.DISCOVERY_FAILED,
-          `The discovery document of ${redactUrl(issuer)} is not usable: ${mapped.message}`,
-          { cause: error },
-        );
-      }
-      throw mapped;
+    const metadata = response.status === 200 ? await readJson(response, "discovery request") : {};
+    if (typeof metadata.issuer !== "string") {
+      throw new TransportError(
+        ErrorCode.DISCOVERY_FAILED,
+        `The discovery answer of ${redactUrl(issuer)} (HTTP ${response.status}) is not a metadata document.`,
+      );
     }
+    if (!URL.canParse(metadata.issuer) || new URL(metadata.issuer).href !== issuer.href) {
+      throw new ProtocolError(
+        ErrorCode.DISCOVERY_ISSUER_MISMATCH,
+        `The discovery document of ${redactUrl(issuer)} names another issuer; refusing to use it.`,
+      );
+    }
+    return metadata as ServerMetadata;
   }
   throw new ConfigurationError(
     ErrorCode.DISCOVERY_FAILED,

@@ -138,21 +138,22 @@ function oauthDetails(error: oauth.ResponseBodyError): OAuthErrorDetails {
   return details;
 }
 
+/** @internal A GET through a guarded transport (never following a redirect, S22). */
+export function httpGet(
+  transport: OauthRequestOptions,
+  url: string,
+  headers: Record<string, string>,
+): Promise<Response> {
+  const init: RequestInit = { headers, redirect: "manual" };
+  if (transport.signal) init.signal = transport.signal;
+  return transport[oauth.customFetch](url, init as never);
+}
+
 /**
- * @internal The JSON object a response carries. A body that is not JSON is the server's fault
- * (`SERVER_ERROR`, retryable, like a 5xx); another status or shape is `INVALID_RESPONSE`.
+ * @internal The JSON object a response carries, `{}` for other JSON. A body that is not JSON
+ * is the server's fault: `SERVER_ERROR`, retryable like a 5xx.
  */
-export async function readJson(
-  response: Response,
-  what: string,
-  status?: number,
-): Promise<Record<string, unknown>> {
-  if (status !== undefined && response.status !== status) {
-    throw new ProtocolError(
-      ErrorCode.INVALID_RESPONSE,
-      `The ${what} answered HTTP ${response.status}.`,
-    );
-  }
+export async function readJson(response: Response, what: string): Promise<Record<string, unknown>> {
   const body: unknown = await response.json().catch((cause: unknown) => {
     throw new TransportError(
       ErrorCode.SERVER_ERROR,
@@ -160,10 +161,7 @@ export async function readJson(
       { cause },
     );
   });
-  if (!isRecord(body)) {
-    throw new ProtocolError(ErrorCode.INVALID_RESPONSE, `The ${what} returned no JSON object.`);
-  }
-  return body;
+  return isRecord(body) ? body : {};
 }
 
 /** The printable part of a server-provided description: one line, no control characters. */

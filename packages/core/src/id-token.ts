@@ -3,7 +3,7 @@ import { type ClientOptions, checkEndpointUrl } from "./config.js";
 import { isRecord } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, ProtocolError } from "./errors.js";
-import { type OauthRequestOptions, readJson } from "./http.js";
+import { httpGet, type OauthRequestOptions, readJson } from "./http.js";
 import { decodeJwtClaims, decodeJwtPart, fromBase64Url } from "./jwt.js";
 
 /**
@@ -40,17 +40,14 @@ const invalidIdToken = (message: string): ProtocolError =>
   new ProtocolError(ErrorCode.INVALID_ID_TOKEN, `The ID token ${message}.`);
 
 async function fetchKeys(url: string, transport: OauthRequestOptions): Promise<Jwk[]> {
-  const init: RequestInit = {
-    headers: { accept: "application/json, application/jwk-set+json" },
-    redirect: "manual",
-  };
-  if (transport.signal) init.signal = transport.signal;
-  const response = await transport[oauth.customFetch](url, init as never);
-  const { keys } = await readJson(response, "key set request (jwks_uri)", 200);
+  const response = await httpGet(transport, url, {
+    accept: "application/json, application/jwk-set+json",
+  });
+  const { keys } = response.status === 200 ? await readJson(response, "key set request") : {};
   if (!Array.isArray(keys) || !keys.every(isRecord)) {
     throw new ProtocolError(
       ErrorCode.INVALID_RESPONSE,
-      "The key set (jwks_uri) has no keys array.",
+      `The key set (jwks_uri) is not usable (HTTP ${response.status}).`,
     );
   }
   return keys;
@@ -162,40 +159,36 @@ export async function verifyIdTokenSignature(
 }
 
 /**
- * @internal An `iat` in the future beyond the leeway is refused (S43); oauth4webapi only checks
- * that it is there.
+ * @internal What oauth4webapi's generic token-response processing leaves to us about an ID
+ * token whose claims it has validated: the signature (S43), `iat` not in the future beyond the
+ * leeway (S43; oauth4webapi only checks that it is there) and, for an ID token from a refresh
+ * (`previousIdToken` given), the same issuer, subject and audience as the login's (S46, OIDC
+ * Core §12.2).
  */
-export function checkIssuedAt(
-  claims: oauth.IDToken | undefined,
-  nowMs: number,
-  toleranceSeconds: number,
-): void {
+export async function checkIdToken(
+  server: ServerMetadata,
+  body: oauth.TokenEndpointResponse,
+  client: ClientOptions,
+  transport: OauthRequestOptions,
+  previousIdToken?: string,
+): Promise<void> {
+  const claims = oauth.getValidatedIdTokenClaims(body);
   if (!claims) return;
-  if (typeof claims.iat === "number" && claims.iat > nowMs / 1000 + toleranceSeconds) {
-    throw new ProtocolError(
-      ErrorCode.INVALID_ID_TOKEN,
-      "The ID token was issued in the future (iat); check the clocks.",
+  await verifyIdTokenSignature(server, body.id_token as string, client, transport);
+  const previous = decodeJwtClaims(previousIdToken);
+  const audience = (claims: { aud?: unknown }): string =>
+    JSON.stringify([claims.aud].flat().sort());
+  if (
+    previous &&
+    (previous.iss !== claims.iss ||
+      previous.sub !== claims.sub ||
+      audience(previous) !== audience(claims))
+  ) {
+    throw invalidIdToken(
+      "from the refresh names another issuer, subject or audience than the login's",
     );
   }
-}
-
-/**
- * @internal An ID token from a refresh must name the same issuer, subject and audience as the
- * one from the login (S46, OIDC Core §12.2).
- */
-export function checkRefreshedIdToken(
-  previousIdToken: string | undefined,
-  claims: oauth.IDToken | undefined,
-): void {
-  if (!claims || !previousIdToken) return;
-  const previous = decodeJwtClaims(previousIdToken);
-  if (!previous) return;
-  const sameAud =
-    JSON.stringify([previous.aud].flat().sort()) === JSON.stringify([claims.aud].flat().sort());
-  if (previous.iss !== claims.iss || previous.sub !== claims.sub || !sameAud) {
-    throw new ProtocolError(
-      ErrorCode.INVALID_ID_TOKEN,
-      "The ID token from the refresh names another issuer, subject or audience than the login's; refusing it.",
-    );
+  if (claims.iat > (client.now ?? Date.now)() / 1000 + (client.clockToleranceSeconds ?? 30)) {
+    throw invalidIdToken("was issued in the future (iat); check the clocks");
   }
 }

@@ -4,7 +4,7 @@ import { type ClientOptions, toOauthClient } from "./config.js";
 import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, ProtocolError } from "./errors.js";
-import { mapOauthError, clientTransport } from "./http.js";
+import { clientTransport, httpGet, mapOauthError } from "./http.js";
 import { decodeJwtClaims } from "./jwt.js";
 
 /** Options of {@link createAuthorizedFetch}: those of `getAccessToken`. */
@@ -69,12 +69,13 @@ export async function fetchUserInfo(options: UserInfoOptions): Promise<Record<st
   const expected = decodeJwtClaims(options.credentials.idToken)?.sub;
   const transport = clientTransport(options.client, options.signal);
   try {
-    const response = await oauth.userInfoRequest(
-      options.server,
-      client,
-      options.credentials.accessToken,
-      transport,
-    );
+    if (!options.server.userinfo_endpoint) {
+      throw new ProtocolError(ErrorCode.INVALID_RESPONSE, "The server has no UserInfo endpoint.");
+    }
+    const response = await httpGet(transport, options.server.userinfo_endpoint, {
+      accept: "application/json, application/jwt",
+      authorization: `Bearer ${options.credentials.accessToken}`,
+    });
     const claims = await oauth.processUserInfoResponse(
       options.server,
       client,

@@ -5,12 +5,7 @@ import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, LoginRequiredError, ProtocolError } from "./errors.js";
 import { mapOauthError, clientTransport } from "./http.js";
-import {
-  checkIssuedAt,
-  checkRefreshedIdToken,
-  verifyIdTokenSignature,
-  withSafeIdTokenAlgorithms,
-} from "./id-token.js";
+import { checkIdToken, withSafeIdTokenAlgorithms } from "./id-token.js";
 
 /**
  * The token response as the wire carries it (RFC 6749 §5.1), validated once, here (S32):
@@ -140,16 +135,8 @@ export async function refreshCredentials(
       { ...transport, additionalParameters },
     );
     const checked = withSafeIdTokenAlgorithms(options.server, options.client);
-    const body = await oauth.processRefreshTokenResponse(checked, client, response);
-    if (body.id_token !== undefined) {
-      await verifyIdTokenSignature(checked, body.id_token, options.client, transport);
-      checkRefreshedIdToken(credentials.idToken, oauth.getValidatedIdTokenClaims(body));
-      checkIssuedAt(
-        oauth.getValidatedIdTokenClaims(body),
-        now(),
-        options.client.clockToleranceSeconds ?? 30,
-      );
-    }
+    const body = await oauth.processGenericTokenEndpointResponse(checked, client, response);
+    await checkIdToken(checked, body, options.client, transport, credentials.idToken);
     return toCredentials(body, {
       issuer: credentials.issuer,
       clientId: credentials.clientId,
