@@ -6,6 +6,25 @@ import { build } from "esbuild";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
+// commander requires node:child_process at load time, for executable subcommands latchkey does
+// not have; loading it (and net, dgram, stream with it) costs every `latchkey token` a few ms.
+// commander gets a stand-in that loads the real module the first time it is used.
+const lazyChildProcessForCommander = {
+  name: "lazy-child-process-for-commander",
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]commander[\\/]/.test(args.importer)
+        ? { path: "child_process", namespace: "lazy-builtin" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, () => ({
+      contents:
+        'let real; const load = () => (real ??= require("node:child_process")); module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });',
+      loader: "js",
+    }));
+  },
+};
+
 // Chunk names carry content hashes: start from an empty folder so no stale chunk ships.
 rmSync(new URL("../dist/bundle", import.meta.url), { recursive: true, force: true });
 
@@ -28,5 +47,6 @@ await build({
   banner: {
     js: 'import { createRequire as __latchkeyRequire } from "node:module"; const require = __latchkeyRequire(import.meta.url);',
   },
+  plugins: [lazyChildProcessForCommander],
   logLevel: "warning",
 });

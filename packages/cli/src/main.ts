@@ -223,6 +223,7 @@ function summaryOf(
 type Runner = (action: () => Promise<void>) => void;
 
 function buildProgram(
+  argv: readonly string[],
   ctx: Context,
   run: Runner,
   configureOut: (flags: CommonFlags, command: Command) => void,
@@ -233,229 +234,228 @@ function buildProgram(
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
-  const login = commonCommand("login", "log in now, whatever is stored, and store the result")
-    .addOption(envOption("--json", "print a JSON summary (no secrets) on stdout"))
-    .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
-      run(async () => {
-        configureOut(flags, command);
-        const session = await prepare(flags, command, ctx);
-        if (session.config.flow === "command") {
-          throw new ConfigurationError(
-            ErrorCode.CONFIG_INVALID,
-            "--flow command has nothing to log in to; use `latchkey token`.",
-          );
-        }
-        const credentials = await (await import("./flows.js")).obtain(session, ctx);
-        await session.store.set(session.config.key, credentials);
-        const summary = summaryOf(session, credentials);
-        ctx.out.info(
-          `Logged in to ${new URL(session.config.key.issuer).host}${summary.subject ? ` as ${printable(summary.subject)}` : ""} (profile ${session.config.key.profile}, ${session.store.kind} store).`,
-        );
-        if (flags.json) ctx.out.data(JSON.stringify(summary));
-      }),
-    );
-
-  const token = commonCommand(
-    "token",
-    "print a valid access token: stored, refreshed, or from a new login",
-  )
-    .addOption(
-      envOption("--format <format>", "raw | json | header | exec-credential")
-        .choices(TOKEN_FORMATS)
-        .default("raw"),
-    )
-    .addOption(
-      envOption(
-        "--min-validity <seconds>",
-        "refresh when the token expires within this many seconds",
-      ).default("60"),
-    )
-    .addOption(envOption("--no-login", "fail with exit code 4 instead of starting a login"))
-    .action(
-      (
-        flags: CommonFlags & { format: TokenFormat; minValidity: string; login?: boolean },
-        command: Command,
-      ) =>
+  const login = (): Command =>
+    commonCommand("login", "log in now, whatever is stored, and store the result")
+      .addOption(envOption("--json", "print a JSON summary (no secrets) on stdout"))
+      .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
         run(async () => {
           configureOut(flags, command);
-          const minValiditySeconds = Number(flags.minValidity);
-          if (!Number.isFinite(minValiditySeconds) || minValiditySeconds < 0) {
-            throw new ConfigurationError(
-              ErrorCode.CONFIG_INVALID,
-              "--min-validity must be a number of seconds.",
-            );
-          }
           const session = await prepare(flags, command, ctx);
           if (session.config.flow === "command") {
-            const credentials = await (await import("./flows.js")).obtain(session, ctx);
-            ctx.out.data(formatToken(credentials, flags.format, ctx.env));
-            return;
+            throw new ConfigurationError(
+              ErrorCode.CONFIG_INVALID,
+              "--flow command has nothing to log in to; use `latchkey token`.",
+            );
           }
-          const options: Parameters<typeof getAccessToken>[0] = {
-            store: session.store,
-            key: session.config.key,
-            client: session.config.client,
-            server: session.server,
-            minValiditySeconds,
-            signal: ctx.signal,
-          };
-          if (session.lock) options.lock = session.lock;
-          if (flags.login !== false)
-            options.login = async () => (await import("./flows.js")).obtain(session, ctx);
-          const result = await getAccessToken(options);
-          ctx.out.debug(`token from ${result.source}`);
-          ctx.out.data(formatToken(result.credentials, flags.format, ctx.env));
+          const credentials = await (await import("./flows.js")).obtain(session, ctx);
+          await session.store.set(session.config.key, credentials);
+          const summary = summaryOf(session, credentials);
+          ctx.out.info(
+            `Logged in to ${new URL(session.config.key.issuer).host}${summary.subject ? ` as ${printable(summary.subject)}` : ""} (profile ${session.config.key.profile}, ${session.store.kind} store).`,
+          );
+          if (flags.json) ctx.out.data(JSON.stringify(summary));
         }),
-    );
+      );
 
-  const refresh = commonCommand(
-    "refresh",
-    "refresh now with the stored refresh token; never starts a login",
-  ).action((flags: CommonFlags, command: Command) =>
-    run(async () => {
-      configureOut(flags, command);
-      const session = await prepare(flags, command, ctx);
-      const stored = await session.store.get(session.config.key);
-      if (!stored)
-        throw new LoginRequiredError(
-          ErrorCode.LOGIN_REQUIRED,
-          "Not logged in: nothing to refresh.",
-        );
-      if (!stored.refreshToken)
-        throw new LoginRequiredError(
-          ErrorCode.LOGIN_REQUIRED,
-          "The stored session has no refresh token; log in again.",
-        );
-      const result = await getAccessToken({
-        store: session.store,
-        key: session.config.key,
-        client: session.config.client,
-        server: session.server,
-        forceRefresh: true,
-        signal: ctx.signal,
-        ...(session.lock ? { lock: session.lock } : {}),
-      });
-      const expires =
-        result.credentials.expiresAt === undefined
-          ? ""
-          : `; valid until ${rfc3339(result.credentials.expiresAt)}`;
-      ctx.out.info(`Refreshed${expires}.`);
-    }),
-  );
-
-  const logout = commonCommand(
-    "logout",
-    "revoke the refresh token and delete what is stored; idempotent",
-  )
-    .addOption(envOption("--no-revoke", "only delete the local credentials"))
-    .action((flags: CommonFlags & { revoke?: boolean }, command: Command) =>
-      run(async () => {
-        configureOut(flags, command);
-        const session = await prepare(flags, command, ctx);
-        const stored = await session.store.get(session.config.key).catch((error: unknown) => {
-          // A corrupt record must still be deletable.
-          if (error instanceof LatchkeyError && error.code === ErrorCode.STORE_CORRUPT)
-            return undefined;
-          throw error;
-        });
-        if (stored && flags.revoke !== false) {
-          try {
-            const { revokeCredentials } = await import("./flows.js");
-            const outcome = await revokeCredentials({
+  const token = (): Command =>
+    commonCommand("token", "print a valid access token: stored, refreshed, or from a new login")
+      .addOption(
+        envOption("--format <format>", "raw | json | header | exec-credential")
+          .choices(TOKEN_FORMATS)
+          .default("raw"),
+      )
+      .addOption(
+        envOption(
+          "--min-validity <seconds>",
+          "refresh when the token expires within this many seconds",
+        ).default("60"),
+      )
+      .addOption(envOption("--no-login", "fail with exit code 4 instead of starting a login"))
+      .action(
+        (
+          flags: CommonFlags & { format: TokenFormat; minValidity: string; login?: boolean },
+          command: Command,
+        ) =>
+          run(async () => {
+            configureOut(flags, command);
+            const minValiditySeconds = Number(flags.minValidity);
+            if (!Number.isFinite(minValiditySeconds) || minValiditySeconds < 0) {
+              throw new ConfigurationError(
+                ErrorCode.CONFIG_INVALID,
+                "--min-validity must be a number of seconds.",
+              );
+            }
+            const session = await prepare(flags, command, ctx);
+            if (session.config.flow === "command") {
+              const credentials = await (await import("./flows.js")).obtain(session, ctx);
+              ctx.out.data(formatToken(credentials, flags.format, ctx.env));
+              return;
+            }
+            const options: Parameters<typeof getAccessToken>[0] = {
+              store: session.store,
+              key: session.config.key,
               client: session.config.client,
-              server: await session.server(),
-              credentials: stored,
+              server: session.server,
+              minValiditySeconds,
               signal: ctx.signal,
-            });
-            ctx.out.debug(
-              outcome === "revoked"
-                ? "token revoked at the server"
-                : "the server has no revocation endpoint",
-            );
-          } catch (error) {
-            if (!(error instanceof LatchkeyError) || error.code === ErrorCode.ABORTED) throw error;
-            ctx.out.warn(
-              `Could not revoke the token at the server (${error.message}); it stays valid there until it expires. Local credentials are deleted anyway.`,
-            );
-          }
-        }
-        await session.store.delete(session.config.key);
-        ctx.out.info(
-          stored
-            ? `Logged out of ${new URL(session.config.key.issuer).host} (profile ${session.config.key.profile}).`
-            : "Not logged in; nothing to do.",
-        );
-      }),
-    );
+            };
+            if (session.lock) options.lock = session.lock;
+            if (flags.login !== false)
+              options.login = async () => (await import("./flows.js")).obtain(session, ctx);
+            const result = await getAccessToken(options);
+            ctx.out.debug(`token from ${result.source}`);
+            ctx.out.data(formatToken(result.credentials, flags.format, ctx.env));
+          }),
+      );
 
-  const status = commonCommand(
-    "status",
-    "show the stored session (no secrets); exit 4 when logged out",
-  )
-    .addOption(envOption("--json", "print JSON"))
-    .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
+  const refresh = (): Command =>
+    commonCommand(
+      "refresh",
+      "refresh now with the stored refresh token; never starts a login",
+    ).action((flags: CommonFlags, command: Command) =>
       run(async () => {
         configureOut(flags, command);
         const session = await prepare(flags, command, ctx);
         const stored = await session.store.get(session.config.key);
-        const summary = summaryOf(session, stored);
-        ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
-        if (!stored) throw new LoginRequiredError(ErrorCode.LOGIN_REQUIRED, "Not logged in.");
-      }),
-    );
-
-  const demo = commonCommand(
-    "demo",
-    "run a real login against an embedded fake authorization server",
-    false,
-  )
-    .addOption(envOption("--json", "print the summary as JSON on stdout"))
-    .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
-      run(async () => {
-        configureOut(flags, command);
-        const { startFakeAuthorizationServer, followLoginRedirects } = await import(
-          "@latchkey/testing"
-        );
-        const idp = await startFakeAuthorizationServer({});
-        try {
-          ctx.out.info(
-            `Started a fake authorization server at ${idp.issuer} (it approves every login as "alice").`,
+        if (!stored)
+          throw new LoginRequiredError(
+            ErrorCode.LOGIN_REQUIRED,
+            "Not logged in: nothing to refresh.",
           );
-          const demoFlags: CommonFlags = {
-            ...flags,
-            issuer: idp.issuer,
-            clientId: flags.clientId ?? "latchkey",
-            scope: flags.scope ?? ["openid", "profile"],
-          };
-          const session = await prepare(demoFlags, command, ctx, { storeKind: "memory" });
-          let opener: Opener | undefined;
-          const { browserUnavailableReason } = await import("./flows.js");
-          const reason =
-            session.config.browserCommand === undefined
-              ? browserUnavailableReason({ env: ctx.env })
-              : undefined;
-          if (session.config.openBrowser && reason) {
-            ctx.out.info(
-              `No browser can be opened here (${reason}); completing the demo login headlessly.`,
-            );
-            opener = async (url) => {
-              void followLoginRedirects(url).catch((error: unknown) =>
-                ctx.out.warn(`headless login failed: ${String(error)}`),
-              );
-            };
-          }
-          const { interactive } = await import("./flows.js");
-          const credentials = await interactive(session, ctx, "browser", opener);
-          await session.store.set(session.config.key, credentials);
-          const summary = summaryOf(session, await session.store.get(session.config.key));
-          ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
-        } finally {
-          await idp.close();
-        }
+        if (!stored.refreshToken)
+          throw new LoginRequiredError(
+            ErrorCode.LOGIN_REQUIRED,
+            "The stored session has no refresh token; log in again.",
+          );
+        const result = await getAccessToken({
+          store: session.store,
+          key: session.config.key,
+          client: session.config.client,
+          server: session.server,
+          forceRefresh: true,
+          signal: ctx.signal,
+          ...(session.lock ? { lock: session.lock } : {}),
+        });
+        const expires =
+          result.credentials.expiresAt === undefined
+            ? ""
+            : `; valid until ${rfc3339(result.credentials.expiresAt)}`;
+        ctx.out.info(`Refreshed${expires}.`);
       }),
     );
 
-  for (const command of [login, token, refresh, logout, status, demo]) {
+  const logout = (): Command =>
+    commonCommand("logout", "revoke the refresh token and delete what is stored; idempotent")
+      .addOption(envOption("--no-revoke", "only delete the local credentials"))
+      .action((flags: CommonFlags & { revoke?: boolean }, command: Command) =>
+        run(async () => {
+          configureOut(flags, command);
+          const session = await prepare(flags, command, ctx);
+          const stored = await session.store.get(session.config.key).catch((error: unknown) => {
+            // A corrupt record must still be deletable.
+            if (error instanceof LatchkeyError && error.code === ErrorCode.STORE_CORRUPT)
+              return undefined;
+            throw error;
+          });
+          if (stored && flags.revoke !== false) {
+            try {
+              const { revokeCredentials } = await import("./flows.js");
+              const outcome = await revokeCredentials({
+                client: session.config.client,
+                server: await session.server(),
+                credentials: stored,
+                signal: ctx.signal,
+              });
+              ctx.out.debug(
+                outcome === "revoked"
+                  ? "token revoked at the server"
+                  : "the server has no revocation endpoint",
+              );
+            } catch (error) {
+              if (!(error instanceof LatchkeyError) || error.code === ErrorCode.ABORTED)
+                throw error;
+              ctx.out.warn(
+                `Could not revoke the token at the server (${error.message}); it stays valid there until it expires. Local credentials are deleted anyway.`,
+              );
+            }
+          }
+          await session.store.delete(session.config.key);
+          ctx.out.info(
+            stored
+              ? `Logged out of ${new URL(session.config.key.issuer).host} (profile ${session.config.key.profile}).`
+              : "Not logged in; nothing to do.",
+          );
+        }),
+      );
+
+  const status = (): Command =>
+    commonCommand("status", "show the stored session (no secrets); exit 4 when logged out")
+      .addOption(envOption("--json", "print JSON"))
+      .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
+        run(async () => {
+          configureOut(flags, command);
+          const session = await prepare(flags, command, ctx);
+          const stored = await session.store.get(session.config.key);
+          const summary = summaryOf(session, stored);
+          ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
+          if (!stored) throw new LoginRequiredError(ErrorCode.LOGIN_REQUIRED, "Not logged in.");
+        }),
+      );
+
+  const demo = (): Command =>
+    commonCommand("demo", "run a real login against an embedded fake authorization server", false)
+      .addOption(envOption("--json", "print the summary as JSON on stdout"))
+      .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
+        run(async () => {
+          configureOut(flags, command);
+          const { startFakeAuthorizationServer, followLoginRedirects } = await import(
+            "@latchkey/testing"
+          );
+          const idp = await startFakeAuthorizationServer({});
+          try {
+            ctx.out.info(
+              `Started a fake authorization server at ${idp.issuer} (it approves every login as "alice").`,
+            );
+            const demoFlags: CommonFlags = {
+              ...flags,
+              issuer: idp.issuer,
+              clientId: flags.clientId ?? "latchkey",
+              scope: flags.scope ?? ["openid", "profile"],
+            };
+            const session = await prepare(demoFlags, command, ctx, { storeKind: "memory" });
+            let opener: Opener | undefined;
+            const { browserUnavailableReason } = await import("./flows.js");
+            const reason =
+              session.config.browserCommand === undefined
+                ? browserUnavailableReason({ env: ctx.env })
+                : undefined;
+            if (session.config.openBrowser && reason) {
+              ctx.out.info(
+                `No browser can be opened here (${reason}); completing the demo login headlessly.`,
+              );
+              opener = async (url) => {
+                void followLoginRedirects(url).catch((error: unknown) =>
+                  ctx.out.warn(`headless login failed: ${String(error)}`),
+                );
+              };
+            }
+            const { interactive } = await import("./flows.js");
+            const credentials = await interactive(session, ctx, "browser", opener);
+            await session.store.set(session.config.key, credentials);
+            const summary = summaryOf(session, await session.store.get(session.config.key));
+            ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
+          } finally {
+            await idp.close();
+          }
+        }),
+      );
+
+  const commands: Record<string, () => Command> = { login, token, refresh, logout, status, demo };
+  // Only the command being run needs its twenty-odd options built (a few ms on every `latchkey
+  // token`); the others are there by name. Anything else (`--help`, `help`, a typo) builds all.
+  const invoked = argv[0] !== undefined && Object.hasOwn(commands, argv[0]) ? argv[0] : undefined;
+  for (const [name, make] of Object.entries(commands)) {
+    const command = invoked === undefined || invoked === name ? make() : new Program(name);
     command.exitOverride().showHelpAfterError("(run with --help for usage)");
     program.addCommand(command);
   }
@@ -483,6 +483,7 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
   if (environment.stdin) ctx.stdin = environment.stdin;
   let pending: Promise<void> | undefined;
   const program = buildProgram(
+    environment.argv,
     ctx,
     (action) => {
       pending = action();

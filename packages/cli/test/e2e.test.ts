@@ -283,6 +283,33 @@ describe("errors and exit codes", () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("--format <format>");
   });
+
+  it("help is whole whichever command is built: the program's list, each command's own, help <command>, a typo's suggestion", async () => {
+    // Only the command being run gets its options built; every other way in builds them all.
+    const all = await latchkey(["--help"]);
+    expect(all.code).toBe(0);
+    for (const name of ["login", "token", "refresh", "logout", "status", "demo"]) {
+      expect(all.stdout).toMatch(new RegExp(`\\n  ${name} \\[options\\]\\s+\\S`));
+    }
+    for (const [name, own] of [
+      ["login", "--json"],
+      ["logout", "--no-revoke"],
+      ["status", "--json"],
+      ["refresh", "--store <kind>"],
+    ] as const) {
+      const help = await latchkey([name, "--help"]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: latchkey ${name} [options]`);
+      expect(help.stdout).toContain(own);
+      expect(help.stdout).toContain("--issuer <url>");
+    }
+    const viaHelp = await latchkey(["help", "token"]);
+    expect(viaHelp.code).toBe(0);
+    expect(viaHelp.stdout).toContain("--min-validity <seconds>");
+    const typo = await latchkey(["tokn"]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("(Did you mean token?)");
+  });
 });
 
 describe("latchkey demo", () => {

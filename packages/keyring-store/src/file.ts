@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from "node:crypto";
 import {
   chmod,
   type FileHandle,
@@ -21,6 +20,7 @@ import {
   type TokenStore,
 } from "@latchkey/core/store";
 import { serializeForStore } from "./record.js";
+import { randomHex, sha256Hex } from "./digest.js";
 
 /** Options of {@link FileTokenStore}. */
 export interface FileTokenStoreOptions {
@@ -123,10 +123,7 @@ export class FileTokenStore implements TokenStore {
     await this.#ensureDirectory();
     const path = this.filePath(key);
     const stem = fileStem(key);
-    const tempPath = join(
-      this.directory,
-      `.${stem}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`,
-    );
+    const tempPath = join(this.directory, `.${stem}.${process.pid}-${await randomHex(6)}.tmp`);
     let handle: FileHandle | undefined;
     try {
       handle = await open(tempPath, "wx", 0o600);
@@ -200,7 +197,7 @@ export class FileTokenStore implements TokenStore {
 
 /** @internal `credentials-<first 32 hex digits of SHA-256(credentialKeyId(key))>`. */
 export function fileStem(key: CredentialKey): string {
-  const hash = createHash("sha256").update(credentialKeyId(key), "utf8").digest("hex");
+  const hash = sha256Hex(credentialKeyId(key));
   return `credentials-${hash.slice(0, 32)}`;
 }
 

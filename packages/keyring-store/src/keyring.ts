@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import {
   type CredentialKey,
@@ -20,6 +19,7 @@ import {
 } from "./backend.js";
 import { serializeForStore } from "./record.js";
 import { canReadSecretServiceDirectly } from "./secret-service.js";
+import { randomHex, sha256Hex } from "./digest.js";
 
 /** The keyring service name entries are stored under by default. */
 export const DEFAULT_KEYRING_SERVICE = "latchkey";
@@ -116,7 +116,7 @@ export class KeyringTokenStore implements TokenStore {
    * @param options.timeoutMs - Give up after this long (`timeout`); default 10 000.
    */
   async probe(options: { timeoutMs?: number } = {}): Promise<void> {
-    const account = `latchkey-probe-${process.pid}-${randomBytes(6).toString("hex")}`;
+    const account = `latchkey-probe-${process.pid}-${await randomHex(6)}`;
     const attempt = async (): Promise<void> => {
       await this.#call(() => this.backend.setPassword(this.service, account, "probe"));
       await this.#call(() => this.backend.deletePassword(this.service, account));
@@ -174,14 +174,14 @@ export class KeyringTokenStore implements TokenStore {
     } else {
       const size = this.maxEntryLength;
       const count = Math.ceil(text.length / size);
-      const generation = randomBytes(8).toString("hex");
+      const generation = await randomHex(8);
       for (let index = 0; index < count; index++) {
         await this.#write(
           chunkAccount(account, generation, index),
           text.slice(index * size, (index + 1) * size),
         );
       }
-      await this.#write(account, `${HEADER_PREFIX}${count} ${generation} ${sha256(text)}`);
+      await this.#write(account, `${HEADER_PREFIX}${count} ${generation} ${sha256Hex(text)}`);
     }
     await this.#deleteChunksOf(account, before);
   }
@@ -204,7 +204,7 @@ export class KeyringTokenStore implements TokenStore {
       parts.push(part);
     }
     const text = parts.join("");
-    return sha256(text) === header.digest ? text : undefined;
+    return sha256Hex(text) === header.digest ? text : undefined;
   }
 
   /** Deletes the chunks a previous main entry pointed to (best effort: orphans are harmless). */
@@ -347,10 +347,6 @@ async function readStored(
 
 function chunkAccount(account: string, generation: string, index: number): string {
   return `${account}#${generation}/${index}`;
-}
-
-function sha256(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 /** JSON-escapes every non-ASCII character, so that the record is ASCII and still the same JSON. */

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { type FileHandle, mkdir, open, readFile, stat, unlink, utimes } from "node:fs/promises";
 import { hostname as osHostname } from "node:os";
 import { join, resolve } from "node:path";
@@ -11,6 +10,7 @@ import {
 } from "@latchkey/core/store";
 import { defaultStoreDirectory, type StoreEnvironment } from "./directory.js";
 import { fileStem } from "./file.js";
+import { randomHex } from "./digest.js";
 
 /**
  * Core's `CredentialLock`, the type of `getAccessToken`'s `lock` option (core does not export
@@ -111,7 +111,7 @@ export class FileCredentialLock implements CredentialLock {
         pid: process.pid,
         hostname: osHostname(),
         createdAt: Date.now(),
-        token: randomBytes(16).toString("hex"),
+        token: await randomHex(16),
       };
       if (await createExclusive(path, owner)) return this.#held(path, owner);
       // Try again at once after removing a stale lock; wait while someone else removes it.
@@ -172,7 +172,7 @@ export class FileCredentialLock implements CredentialLock {
       pid: process.pid,
       hostname: osHostname(),
       createdAt: Date.now(),
-      token: randomBytes(16).toString("hex"),
+      token: await randomHex(16),
     };
     if (!(await createExclusive(reaperPath, reaper))) {
       // Someone else is removing it; a reaper that crashed is removed in turn.

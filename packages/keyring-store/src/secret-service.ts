@@ -1,4 +1,4 @@
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 
 /**
  * A read-only Secret Service client that speaks D-Bus itself, for the one call on the hot path
@@ -527,7 +527,9 @@ class Connection {
   }
 }
 
-function connectTo(path: string): Promise<Socket> {
+async function connectTo(path: string): Promise<Socket> {
+  // Loaded here, not at the top: a process that never reads the keyring does not pay for it.
+  const { connect } = await import("node:net");
   return new Promise((resolve, reject) => {
     const socket = connect({ path });
     socket.once("connect", () => {
