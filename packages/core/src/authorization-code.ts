@@ -5,14 +5,14 @@ import type { ServerMetadata } from "./discovery.js";
 import { ConfigurationError, ErrorCode, type OAuthErrorDetails, ProtocolError } from "./errors.js";
 import { clientTransport, mapOauthError, sanitizeDescription } from "./http.js";
 import { redactUrl } from "./redact.js";
-import { checkIdToken, withSafeIdTokenAlgorithms } from "./id-token.js";
+import { checkIdToken } from "./id-token.js";
 import {
   calculateCodeChallenge,
   generateCodeVerifier,
   generateNonce,
   generateState,
 } from "./pkce.js";
-import { scopeString, toCredentials, wantsOpenId } from "./tokens.js";
+import { postToken, scopeString, toCredentials, wantsOpenId } from "./tokens.js";
 
 /**
  * The authorization-code flow waits for the browser to come back. Everything here is plain
@@ -389,8 +389,6 @@ export async function exchangeCode(
       "The callback carries a JARM, implicit or hybrid response; latchkey supports only the code flow.",
     );
   }
-  const { client, auth } = toOauthClient(options.client);
-  const transport = clientTransport(options.client, options.signal);
   const params = new URLSearchParams(options.client.tokenParams ?? {});
   if (options.client.copyAuthorizationParamsToTokenRequest) {
     for (const [name, value] of Object.entries(options.client.authorizationParams ?? {})) {
@@ -405,41 +403,32 @@ export async function exchangeCode(
   params.set("redirect_uri", state.redirectUri);
   params.set("code", query.get("code") as string);
   params.set("code_verifier", state.codeVerifier);
-  try {
-    const receivedAt = (options.client.now ?? Date.now)();
-    const response = await oauth.genericTokenEndpointRequest(
-      server,
-      client,
-      auth,
-      "authorization_code",
-      params,
-      transport,
+  const {
+    body,
+    receivedAt,
+    transport,
+    server: checked,
+  } = await postToken(options, "authorization_code", params, "token request");
+  const claims = oauth.getValidatedIdTokenClaims(body);
+  if (state.nonce !== undefined && !claims) {
+    throw new ProtocolError(
+      ErrorCode.INVALID_RESPONSE,
+      "The token response has no ID token, though the openid scope was asked for.",
     );
-    const checked = withSafeIdTokenAlgorithms(server, options.client);
-    const body = await oauth.processGenericTokenEndpointResponse(checked, client, response);
-    const claims = oauth.getValidatedIdTokenClaims(body);
-    if (state.nonce !== undefined && !claims) {
-      throw new ProtocolError(
-        ErrorCode.INVALID_RESPONSE,
-        "The token response has no ID token, though the openid scope was asked for.",
-      );
-    }
-    // Before anything else is done with the response (S44).
-    if (claims && claims.nonce !== state.nonce) {
-      throw new ProtocolError(
-        ErrorCode.INVALID_ID_TOKEN,
-        "The ID token's nonce is not this login's.",
-      );
-    }
-    await checkIdToken(checked, body, options.client, transport);
-    const credentials = toCredentials(body, {
-      issuer: server.issuer,
-      clientId: state.clientId,
-      receivedAt,
-      requestedScope: state.scope,
-    });
-    return { status: "completed", credentials };
-  } catch (error) {
-    throw mapOauthError(error, "token request");
   }
+  // Before anything else is done with the response (S44).
+  if (claims && claims.nonce !== state.nonce) {
+    throw new ProtocolError(
+      ErrorCode.INVALID_ID_TOKEN,
+      "The ID token's nonce is not this login's.",
+    );
+  }
+  await checkIdToken(checked, body, options.client, transport);
+  const credentials = toCredentials(body, {
+    issuer: server.issuer,
+    clientId: state.clientId,
+    receivedAt,
+    requestedScope: state.scope,
+  });
+  return { status: "completed", credentials };
 }

@@ -159,7 +159,7 @@ export function toOauthClient(options: ClientOptions): {
   }
   switch (method) {
     case "none":
-      return { client, auth: oauth.None() };
+      return { client, auth: bodyAuth() };
     case "client_secret_basic":
     case "client_secret_post": {
       if (options.clientSecret === undefined || options.clientSecret === "") {
@@ -171,7 +171,7 @@ export function toOauthClient(options: ClientOptions): {
       const auth =
         method === "client_secret_basic"
           ? clientSecretBasic(options.clientId, options.clientSecret)
-          : oauth.ClientSecretPost(options.clientSecret);
+          : bodyAuth(options.clientSecret);
       return { client, auth };
     }
     default: {
@@ -182,6 +182,14 @@ export function toOauthClient(options: ClientOptions): {
       );
     }
   }
+}
+
+/** `none` (S9) or `client_secret_post`: the client id, and the secret if any, in the body. */
+function bodyAuth(secret?: string): oauth.ClientAuth {
+  return (_as, client, body) => {
+    body.set("client_id", client.client_id);
+    if (secret !== undefined) body.set("client_secret", secret);
+  };
 }
 
 /** Percent-encoding as Python's `urllib.parse.quote` does it (the reference's Basic header). */

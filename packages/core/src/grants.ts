@@ -5,7 +5,7 @@ import type { ServerMetadata } from "./discovery.js";
 import { ConfigurationError, ErrorCode, ProtocolError, TransportError } from "./errors.js";
 import { clientTransport, mapOauthError, sanitizeDescription } from "./http.js";
 import { redactUrl } from "./redact.js";
-import { scopeString, toCredentials } from "./tokens.js";
+import { postToken, scopeString, toCredentials } from "./tokens.js";
 
 /** Options shared by the grants in this module. */
 export interface GrantOptions {
@@ -59,7 +59,6 @@ async function tokenEndpointGrant(
   grantParams: URLSearchParams,
   what: string,
 ): Promise<Credentials> {
-  const { client, auth } = toOauthClient(options.client);
   const params = resourceParams(
     options.client,
     new URLSearchParams(options.client.tokenParams ?? {}),
@@ -67,27 +66,13 @@ async function tokenEndpointGrant(
   for (const [name, value] of grantParams) params.set(name, value);
   const scope = scopeString(options.client);
   if (scope !== undefined) params.set("scope", scope);
-  const now = options.client.now ?? Date.now;
-  try {
-    const receivedAt = now();
-    const response = await oauth.genericTokenEndpointRequest(
-      options.server,
-      client,
-      auth,
-      grantType,
-      params,
-      transport(options),
-    );
-    const body = await oauth.processGenericTokenEndpointResponse(options.server, client, response);
-    return toCredentials(body, {
-      issuer: options.server.issuer,
-      clientId: options.client.clientId,
-      receivedAt,
-      requestedScope: scope,
-    });
-  } catch (error) {
-    throw mapOauthError(error, what);
-  }
+  const { body, receivedAt } = await postToken(options, grantType, params, what);
+  return toCredentials(body, {
+    issuer: options.server.issuer,
+    clientId: options.client.clientId,
+    receivedAt,
+    requestedScope: scope,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -256,10 +241,20 @@ export interface PollDeviceOptions extends GrantOptions {
   onPoll?: (info: { attempt: number; interval: number }) => void;
 }
 
+const deviceCancelled = (): TransportError =>
+  new TransportError(ErrorCode.ABORTED, "The device login was cancelled.");
+
+const deviceExpired = (cause?: ProtocolError): ProtocolError =>
+  new ProtocolError(
+    ErrorCode.AUTHORIZATION_DENIED,
+    "The device code expired before the login was approved.",
+    { cause, oauth: cause?.oauth ?? { error: "expired_token" } },
+  );
+
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(new TransportError(ErrorCode.ABORTED, "The device login was cancelled."));
+      reject(deviceCancelled());
       return;
     }
     const timer = setTimeout(() => {
@@ -268,7 +263,7 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(new TransportError(ErrorCode.ABORTED, "The device login was cancelled."));
+      reject(deviceCancelled());
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
@@ -287,39 +282,25 @@ export async function pollDeviceAuthorization(
   authorization: DeviceAuthorization,
   options: PollDeviceOptions,
 ): Promise<Credentials> {
-  const { client, auth } = toOauthClient(options.client);
   const sleep = options.sleep ?? defaultSleep;
   const now = options.client.now ?? Date.now;
   let interval = Math.max(1, authorization.interval);
   let networkBackoff = 0;
   for (let attempt = 1; ; attempt++) {
     const wait = (networkBackoff || interval) * 1000;
-    if (now() + wait >= authorization.expiresAt) {
-      throw new ProtocolError(
-        ErrorCode.AUTHORIZATION_DENIED,
-        "The device code expired before the login was approved.",
-        {
-          oauth: { error: "expired_token" },
-        },
-      );
-    }
+    if (now() + wait >= authorization.expiresAt) throw deviceExpired();
     await sleep(wait, options.signal);
-    if (options.signal?.aborted)
-      throw new TransportError(ErrorCode.ABORTED, "The device login was cancelled.");
+    if (options.signal?.aborted) throw deviceCancelled();
     options.onPoll?.({ attempt, interval });
+    const params = new URLSearchParams(options.client.tokenParams ?? {});
+    params.set("device_code", authorization.deviceCode);
     try {
-      const receivedAt = now();
-      const response = await oauth.deviceCodeGrantRequest(
-        options.server,
-        client,
-        auth,
-        authorization.deviceCode,
-        {
-          ...transport(options),
-          additionalParameters: new URLSearchParams(options.client.tokenParams ?? {}),
-        },
+      const { body, receivedAt } = await postToken(
+        options,
+        "urn:ietf:params:oauth:grant-type:device_code",
+        params,
+        "device token request",
       );
-      const body = await oauth.processDeviceCodeResponse(options.server, client, response);
       return toCredentials(body, {
         issuer: options.server.issuer,
         clientId: options.client.clientId,
@@ -327,38 +308,31 @@ export async function pollDeviceAuthorization(
         requestedScope: authorization.scope,
       });
     } catch (error) {
-      if (error instanceof oauth.ResponseBodyError) {
+      const details = error instanceof ProtocolError ? error.oauth : undefined;
+      if (error instanceof ProtocolError && details) {
         networkBackoff = 0;
-        if (error.error === "authorization_pending") continue;
-        if (error.error === "slow_down") {
+        if (details.error === "authorization_pending") continue;
+        if (details.error === "slow_down") {
           interval += 5;
           continue;
         }
-        const text = sanitizeDescription(error.error_description);
-        const denied = error.error === "access_denied" || error.error === "expired_token";
+        const text = sanitizeDescription(details.errorDescription);
+        if (details.error === "expired_token") throw deviceExpired(error);
         throw new ProtocolError(
-          denied ? ErrorCode.AUTHORIZATION_DENIED : ErrorCode.TOKEN_REQUEST_FAILED,
-          error.error === "access_denied"
+          details.error === "access_denied"
+            ? ErrorCode.AUTHORIZATION_DENIED
+            : ErrorCode.TOKEN_REQUEST_FAILED,
+          details.error === "access_denied"
             ? `The device login was denied${text ? `: ${text}` : "."}`
-            : error.error === "expired_token"
-              ? "The device code expired before the login was approved."
-              : `The device login failed (${sanitizeDescription(error.error)})${text ? `: ${text}` : ""}.`,
-          {
-            cause: error,
-            oauth: {
-              error: error.error,
-              status: error.status,
-              ...(error.error_description ? { errorDescription: error.error_description } : {}),
-            },
-          },
+            : `The device login failed (${sanitizeDescription(details.error)})${text ? `: ${text}` : ""}.`,
+          { cause: error, oauth: details },
         );
       }
-      const mapped = mapOauthError(error, "device token request");
       if (
-        mapped instanceof TransportError &&
-        (mapped.code === ErrorCode.NETWORK_ERROR ||
-          mapped.code === ErrorCode.TIMEOUT ||
-          mapped.code === ErrorCode.SERVER_ERROR)
+        error instanceof TransportError &&
+        (error.code === ErrorCode.NETWORK_ERROR ||
+          error.code === ErrorCode.TIMEOUT ||
+          error.code === ErrorCode.SERVER_ERROR)
       ) {
         networkBackoff = Math.min(
           MAX_NETWORK_BACKOFF_SECONDS,
@@ -366,7 +340,7 @@ export async function pollDeviceAuthorization(
         );
         continue;
       }
-      throw mapped;
+      throw error;
     }
   }
 }

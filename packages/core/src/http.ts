@@ -130,14 +130,6 @@ export function requestOptions(options: TransportOptions): OauthRequestOptions {
   return result;
 }
 
-function oauthDetails(error: oauth.ResponseBodyError): OAuthErrorDetails {
-  const details: OAuthErrorDetails = { error: error.error, status: error.status };
-  if (error.error_description) details.errorDescription = error.error_description;
-  const uri = (error.cause as { error_uri?: unknown } | undefined)?.error_uri;
-  if (typeof uri === "string") details.errorUri = uri;
-  return details;
-}
-
 /** @internal A GET through a guarded transport (never following a redirect, S22). */
 export function httpGet(
   transport: OauthRequestOptions,
@@ -149,26 +141,27 @@ export function httpGet(
   return transport[oauth.customFetch](url, init as never);
 }
 
-/**
- * @internal The JSON object a response carries, `{}` for other JSON. A body that is not JSON
- * is the server's fault: `SERVER_ERROR`, retryable like a 5xx.
- */
-export async function readJson(response: Response, what: string): Promise<Record<string, unknown>> {
-  const body: unknown = await response.json().catch((cause: unknown) => {
-    throw new TransportError(
-      ErrorCode.SERVER_ERROR,
-      `The ${what} got a response that is not JSON; try again later.`,
-      { cause },
-    );
-  });
-  return isRecord(body) ? body : {};
-}
-
 /** The printable part of a server-provided description: one line, no control characters. */
 export function sanitizeDescription(text: string | undefined): string {
   if (!text) return "";
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
   return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").slice(0, 300);
+}
+
+/** @internal The error for a body that is not JSON: the server's fault, retryable like a 5xx. */
+export const notJson = (what: string, cause?: unknown): TransportError =>
+  new TransportError(
+    ErrorCode.SERVER_ERROR,
+    `The ${what} got a response that is not JSON; try again later.`,
+    { cause },
+  );
+
+/** @internal The JSON object a response carries, `{}` for other JSON (see {@link notJson}). */
+export async function readJson(response: Response, what: string): Promise<Record<string, unknown>> {
+  const body: unknown = await response.json().catch((cause: unknown) => {
+    throw notJson(what, cause);
+  });
+  return isRecord(body) ? body : {};
 }
 
 /**
@@ -177,79 +170,50 @@ export function sanitizeDescription(text: string | undefined): string {
  */
 export function mapOauthError(error: unknown, what: string): unknown {
   if (error instanceof LatchkeyError) return error;
+  const options = { cause: error };
   if (error instanceof oauth.ResponseBodyError) {
-    const details = oauthDetails(error);
-    const description = sanitizeDescription(details.errorDescription);
-    const suffix = description ? `: ${description}` : "";
-    const code =
+    const details: OAuthErrorDetails = { error: error.error, status: error.status };
+    if (error.error_description) details.errorDescription = error.error_description;
+    const uri = (error.cause as { error_uri?: unknown } | undefined)?.error_uri;
+    if (typeof uri === "string") details.errorUri = uri;
+    const description = sanitizeDescription(error.error_description);
+    return new ProtocolError(
       error.error === "invalid_grant"
         ? ErrorCode.INVALID_GRANT
-        : error.error === "invalid_client" || error.error === "unauthorized_client"
+        : /^(invalid|unauthorized)_client$/.test(error.error)
           ? ErrorCode.INVALID_CLIENT
-          : ErrorCode.TOKEN_REQUEST_FAILED;
-    return new ProtocolError(
-      code,
-      `The ${what} was rejected (${sanitizeDescription(error.error)})${suffix}.`,
-      {
-        cause: error,
-        oauth: details,
-      },
+          : ErrorCode.TOKEN_REQUEST_FAILED,
+      `The ${what} was rejected (${sanitizeDescription(error.error)})${description ? `: ${description}` : ""}.`,
+      { ...options, oauth: details },
     );
   }
   if (error instanceof oauth.WWWAuthenticateChallengeError) {
     return new ProtocolError(
       ErrorCode.INVALID_CLIENT,
       `The ${what} was refused (HTTP ${error.status}): check the client id and secret.`,
-      { cause: error },
+      options,
     );
   }
-  if (error instanceof oauth.OperationProcessingError) {
-    switch (error.code) {
-      case oauth.PARSE_ERROR:
-      case oauth.RESPONSE_IS_NOT_JSON:
-        // A garbled body is the server's fault, like a 5xx: retryable, nothing is discarded.
-        return new TransportError(
-          ErrorCode.SERVER_ERROR,
-          `The ${what} got a response that is not JSON; try again later.`,
-          { cause: error },
-        );
-      case oauth.JWT_CLAIM_COMPARISON:
-      case oauth.JWT_TIMESTAMP_CHECK:
-      case oauth.KEY_SELECTION:
-        return new ProtocolError(
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === oauth.PARSE_ERROR || code === oauth.RESPONSE_IS_NOT_JSON)
+    return notJson(what, error);
+  if (
+    error instanceof oauth.OperationProcessingError ||
+    error instanceof oauth.UnsupportedOperationError ||
+    (error instanceof TypeError && typeof code === "string")
+  ) {
+    // oauth4webapi parses only ID tokens as JWTs in token responses.
+    return /\bJWT\b|ID Token/.test(error.message)
+      ? new ProtocolError(
           ErrorCode.INVALID_ID_TOKEN,
           `The ID token in the ${what} is invalid: ${error.message}.`,
-          { cause: error },
-        );
-      default:
-        // oauth4webapi parses only ID tokens as JWTs in token responses.
-        if (/\bJWT\b/.test(error.message)) {
-          return new ProtocolError(
-            ErrorCode.INVALID_ID_TOKEN,
-            `The ID token in the ${what} is invalid: ${error.message}.`,
-            { cause: error },
-          );
-        }
-        return new ProtocolError(
+          options,
+        )
+      : new ProtocolError(
           ErrorCode.INVALID_RESPONSE,
           `The ${what} returned an invalid response: ${error.message}.`,
-          { cause: error },
+          options,
         );
-    }
-  }
-  if (error instanceof oauth.UnsupportedOperationError) {
-    return new ProtocolError(
-      ErrorCode.INVALID_RESPONSE,
-      `The ${what} needs something latchkey does not support: ${error.message}.`,
-      { cause: error },
-    );
-  }
-  if (error instanceof TypeError && typeof (error as { code?: unknown }).code === "string") {
-    return new ProtocolError(
-      ErrorCode.INVALID_RESPONSE,
-      `The ${what} returned an invalid response: ${error.message}.`,
-      { cause: error },
-    );
   }
   // Anything else is a bug, not a protocol outcome: let it surface as one.
   return error;

@@ -1,5 +1,3 @@
-import * as oauth from "oauth4webapi";
-
 function base64url(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
@@ -27,8 +25,10 @@ export function generateCodeVerifier(): string {
  * await calculateCodeChallenge("test_code_verifier"); // "Qq1fGD0HhxwbmeMrqaebgn1qhvKeguQPXqLdpmixaM4"
  * ```
  */
-export function calculateCodeChallenge(verifier: string): Promise<string> {
-  return oauth.calculatePKCECodeChallenge(verifier);
+export async function calculateCodeChallenge(verifier: string): Promise<string> {
+  if (!verifier) throw new TypeError("The PKCE code verifier must not be empty.");
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+  return base64url(new Uint8Array(digest));
 }
 
 /** A fresh `state` value: 32 random bytes (S14). */

@@ -4,7 +4,7 @@ import { type ClientOptions, toOauthClient } from "./config.js";
 import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, LoginRequiredError, ProtocolError } from "./errors.js";
-import { mapOauthError, clientTransport } from "./http.js";
+import { clientTransport, mapOauthError, type OauthRequestOptions } from "./http.js";
 import { checkIdToken, withSafeIdTokenAlgorithms } from "./id-token.js";
 
 /**
@@ -121,29 +121,63 @@ export async function refreshCredentials(
       "There is no refresh token to refresh with; log in again.",
     );
   }
+  const params = new URLSearchParams(options.client.refreshParams ?? {});
+  params.set("refresh_token", credentials.refreshToken);
+  const { body, receivedAt, server, transport } = await postToken(
+    options,
+    "refresh_token",
+    params,
+    "refresh request",
+  );
+  await checkIdToken(server, body, options.client, transport, credentials.idToken);
+  return toCredentials(body, {
+    issuer: credentials.issuer,
+    clientId: credentials.clientId,
+    receivedAt,
+    previous: credentials,
+  });
+}
+
+/** @internal What {@link postToken} returns. */
+export interface TokenPost {
+  /** The response body, validated by oauth4webapi (ID-token claims included). */
+  body: oauth.TokenEndpointResponse;
+  /** When the request was sent, ms since the epoch (S36). */
+  receivedAt: number;
+  /** The server with the ID-token algorithm allow-list made safe (S43). */
+  server: ServerMetadata;
+  /** The transport it went through. */
+  transport: OauthRequestOptions;
+}
+
+/**
+ * @internal One POST to the token endpoint (`grant_type` and `client_id` added, the client
+ * authenticated, no redirect followed, S22) and its response validated by oauth4webapi against
+ * the safe ID-token algorithms (S43). Errors come out mapped to latchkey errors; what the ID
+ * token needs beyond its claims ({@link checkIdToken}) is the caller's.
+ */
+export async function postToken(
+  options: RefreshOptions,
+  grantType: string,
+  params: URLSearchParams,
+  what: string,
+): Promise<TokenPost> {
   const { client, auth } = toOauthClient(options.client);
   const transport = clientTransport(options.client, options.signal);
-  const now = options.client.now ?? Date.now;
-  const additionalParameters = new URLSearchParams(options.client.refreshParams ?? {});
+  const server = withSafeIdTokenAlgorithms(options.server, options.client);
+  const receivedAt = (options.client.now ?? Date.now)();
   try {
-    const receivedAt = now();
-    const response = await oauth.refreshTokenGrantRequest(
+    const response = await oauth.genericTokenEndpointRequest(
       options.server,
       client,
       auth,
-      credentials.refreshToken,
-      { ...transport, additionalParameters },
+      grantType,
+      params,
+      transport,
     );
-    const checked = withSafeIdTokenAlgorithms(options.server, options.client);
-    const body = await oauth.processGenericTokenEndpointResponse(checked, client, response);
-    await checkIdToken(checked, body, options.client, transport, credentials.idToken);
-    return toCredentials(body, {
-      issuer: credentials.issuer,
-      clientId: credentials.clientId,
-      receivedAt,
-      previous: credentials,
-    });
+    const body = await oauth.processGenericTokenEndpointResponse(server, client, response);
+    return { body, receivedAt, server, transport };
   } catch (error) {
-    throw mapOauthError(error, "refresh request");
+    throw mapOauthError(error, what);
   }
 }
