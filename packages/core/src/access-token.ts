@@ -129,9 +129,7 @@ async function renew(
   if (!options.login) {
     throw new LoginRequiredError(
       ErrorCode.LOGIN_REQUIRED,
-      stored
-        ? "The stored session has expired and cannot be refreshed; log in again."
-        : "Not logged in.",
+      stored ? "The session expired and cannot be refreshed; log in again." : "Not logged in.",
     );
   }
   const credentials = await options.login();

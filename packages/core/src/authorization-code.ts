@@ -4,6 +4,7 @@ import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ConfigurationError, ErrorCode, type OAuthErrorDetails, ProtocolError } from "./errors.js";
 import { clientTransport, mapOauthError, sanitizeDescription } from "./http.js";
+import { decodeJwtClaims } from "./jwt.js";
 import { redactUrl } from "./redact.js";
 import { checkIdToken } from "./id-token.js";
 import {
@@ -125,13 +126,13 @@ export async function beginAuthorization(
   if (Array.isArray(methods) && !methods.includes("S256")) {
     throw new ConfigurationError(
       ErrorCode.PKCE_S256_UNSUPPORTED,
-      `${redactUrl(server.issuer)} does not support PKCE with S256; refusing to log in without it.`,
+      `${redactUrl(server.issuer)} does not offer PKCE S256; no login without it.`,
     );
   }
   if (!server.authorization_endpoint) {
     throw new ConfigurationError(
       ErrorCode.CONFIG_INVALID,
-      "The authorization server has no authorization endpoint; give --authorization-endpoint.",
+      "The server has no authorization endpoint; give one.",
     );
   }
   checkExtraParams(client.authorizationParams, "authorization parameters");
@@ -203,7 +204,7 @@ async function pushAuthorizationRequest(
   if (!server.pushed_authorization_request_endpoint) {
     throw new ConfigurationError(
       ErrorCode.CONFIG_INVALID,
-      `${redactUrl(server.issuer)} requires pushed authorization requests but has no PAR endpoint.`,
+      `${redactUrl(server.issuer)} requires PAR but has no PAR endpoint.`,
     );
   }
   const { client, auth } = toOauthClient(options.client);
@@ -279,8 +280,8 @@ export function receiveCallback(
       error: new ProtocolError(
         ErrorCode.STATE_MISMATCH,
         received === undefined
-          ? "The callback has no state; it does not belong to this login."
-          : "The callback's state does not match this login.",
+          ? "The callback has no state: not this login's."
+          : "The callback's state is not this login's.",
       ),
     };
   }
@@ -295,7 +296,7 @@ export function receiveCallback(
       return fail(
         new ProtocolError(
           ErrorCode.ISS_MISMATCH,
-          "The callback has no iss parameter, which this authorization server promised (RFC 9207).",
+          "The callback has no iss, which its server promised (RFC 9207).",
         ),
       );
     }
@@ -303,7 +304,7 @@ export function receiveCallback(
       return fail(
         new ProtocolError(
           ErrorCode.ISS_MISMATCH,
-          "The callback comes from another issuer than the one this login was sent to (RFC 9207).",
+          "The callback's iss is not this login's issuer (RFC 9207).",
         ),
       );
     }
@@ -319,7 +320,7 @@ export function receiveCallback(
     return fail(
       new ProtocolError(
         ErrorCode.AUTHORIZATION_DENIED,
-        `The authorization server refused the login (${sanitizeDescription(error).slice(0, 60)})${text ? `: ${text}` : ""}.`,
+        `The login was refused (${sanitizeDescription(error).slice(0, 60)})${text ? `: ${text}` : ""}.`,
         { oauth: details },
       ),
     );
@@ -367,7 +368,7 @@ export async function exchangeCode(
   if (state.expectedIssuer !== null && state.expectedIssuer !== server.issuer) {
     throw new ProtocolError(
       ErrorCode.ISS_MISMATCH,
-      "This code was issued for another authorization server; it is not sent to this one (S18).",
+      "This login was sent to another authorization server (S18).",
     );
   }
   if (state.clientId !== options.client.clientId) {
@@ -386,7 +387,7 @@ export async function exchangeCode(
   if (query.has("response") || query.has("id_token") || query.has("token")) {
     throw new ProtocolError(
       ErrorCode.INVALID_RESPONSE,
-      "The callback carries a JARM, implicit or hybrid response; latchkey supports only the code flow.",
+      "The callback is a JARM, implicit or hybrid response; only the code flow is supported.",
     );
   }
   const params = new URLSearchParams(options.client.tokenParams ?? {});
@@ -409,11 +410,11 @@ export async function exchangeCode(
     transport,
     server: checked,
   } = await postToken(options, "authorization_code", params, "token request");
-  const claims = oauth.getValidatedIdTokenClaims(body);
+  const claims = decodeJwtClaims(body.id_token);
   if (state.nonce !== undefined && !claims) {
     throw new ProtocolError(
       ErrorCode.INVALID_RESPONSE,
-      "The token response has no ID token, though the openid scope was asked for.",
+      "The token response has no ID token, though openid was asked for.",
     );
   }
   // Before anything else is done with the response (S44).

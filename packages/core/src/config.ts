@@ -109,7 +109,7 @@ export function checkEndpointUrl(value: string, what: string, allowInsecureHttp:
   if (url.protocol === "http:" && !isLoopbackUrl(url) && !allowInsecureHttp) {
     throw new ConfigurationError(
       ErrorCode.INSECURE_ENDPOINT,
-      `The ${what} (${url.origin}) uses plain HTTP; only loopback addresses may, unless insecure HTTP is explicitly allowed.`,
+      `The ${what} (${url.origin}) uses plain HTTP, which only loopback may without an explicit opt-in.`,
     );
   }
   if (url.hash) {
@@ -126,10 +126,7 @@ export function checkExtraParams(
   if (!params) return;
   for (const name of Object.keys(params)) {
     if (RESERVED_AUTHORIZATION_PARAMS.includes(name)) {
-      throw new ConfigurationError(
-        ErrorCode.CONFIG_INVALID,
-        `The ${what} may not set "${name}": latchkey sets it itself.`,
-      );
+      throw new ConfigurationError(ErrorCode.CONFIG_INVALID, `The ${what} may not set "${name}".`);
     }
   }
 }
@@ -165,7 +162,7 @@ export function toOauthClient(options: ClientOptions): {
       if (options.clientSecret === undefined || options.clientSecret === "") {
         throw new ConfigurationError(
           ErrorCode.CONFIG_INVALID,
-          `Client authentication "${method}" needs a client secret.`,
+          `"${method}" needs a client secret.`,
         );
       }
       const auth =

@@ -106,7 +106,7 @@ export function parseStoredCredentials(text: string): Credentials {
   if (!isStoredRecord(raw)) {
     throw new StoreError(
       ErrorCode.STORE_CORRUPT,
-      "The stored credentials do not have the expected shape (written by another version?).",
+      "The stored credentials have an unknown shape (another version?).",
     );
   }
   const record = raw;

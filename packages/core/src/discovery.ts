@@ -63,21 +63,20 @@ export async function resolveServer(
       perTransport.set(issuer.href, { at: now, metadata });
     }
   }
-  const explicit: Partial<Record<keyof ServerMetadata, string>> = {};
-  if (options.authorizationEndpoint !== undefined)
-    explicit.authorization_endpoint = options.authorizationEndpoint;
-  if (options.tokenEndpoint !== undefined) explicit.token_endpoint = options.tokenEndpoint;
-  if (options.revocationEndpoint !== undefined)
-    explicit.revocation_endpoint = options.revocationEndpoint;
-  if (options.deviceAuthorizationEndpoint !== undefined)
-    explicit.device_authorization_endpoint = options.deviceAuthorizationEndpoint;
-
+  // The explicit endpoints, under their RFC 8414 names (tokenEndpoint → token_endpoint).
+  const explicit: Record<string, string> = {};
+  for (const option of [
+    "authorizationEndpoint",
+    "tokenEndpoint",
+    "revocationEndpoint",
+    "deviceAuthorizationEndpoint",
+  ] as const) {
+    const value = options[option];
+    if (value !== undefined) explicit[option.replace(/[A-Z]/g, "_$&").toLowerCase()] = value;
+  }
   if (!metadata) {
     if (explicit.token_endpoint === undefined) {
-      throw new ConfigurationError(
-        ErrorCode.CONFIG_INVALID,
-        "Give an issuer (for discovery) or at least a token endpoint.",
-      );
+      throw new ConfigurationError(ErrorCode.CONFIG_INVALID, "Give an issuer or a token endpoint.");
     }
     metadata = { issuer: new URL(explicit.token_endpoint).origin };
   }
@@ -122,19 +121,19 @@ async function discover(
     if (typeof metadata.issuer !== "string") {
       throw new TransportError(
         ErrorCode.DISCOVERY_FAILED,
-        `The discovery answer of ${redactUrl(issuer)} (HTTP ${response.status}) is not a metadata document.`,
+        `The discovery answer of ${redactUrl(issuer)} (HTTP ${response.status}) is no metadata.`,
       );
     }
     if (!URL.canParse(metadata.issuer) || new URL(metadata.issuer).href !== issuer.href) {
       throw new ProtocolError(
         ErrorCode.DISCOVERY_ISSUER_MISMATCH,
-        `The discovery document of ${redactUrl(issuer)} names another issuer; refusing to use it.`,
+        `The discovery document of ${redactUrl(issuer)} names another issuer.`,
       );
     }
     return metadata as ServerMetadata;
   }
   throw new ConfigurationError(
     ErrorCode.DISCOVERY_FAILED,
-    `No authorization server metadata found for ${redactUrl(issuer)} (tried RFC 8414 and OpenID discovery).`,
+    `No metadata found for ${redactUrl(issuer)} (RFC 8414 or OpenID).`,
   );
 }

@@ -195,7 +195,7 @@ export async function startDeviceAuthorization(
   if (!options.server.device_authorization_endpoint) {
     throw new ConfigurationError(
       ErrorCode.CONFIG_INVALID,
-      `${redactUrl(options.server.issuer)} offers no device authorization endpoint.`,
+      `${redactUrl(options.server.issuer)} has no device authorization endpoint.`,
     );
   }
   const { client, auth } = toOauthClient(options.client);

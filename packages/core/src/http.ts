@@ -78,7 +78,7 @@ export function guardedFetch(options: TransportOptions): FetchLike {
     ) {
       throw new TransportError(
         ErrorCode.SERVER_ERROR,
-        `${redactUrl(target)} answered HTTP ${response.status} with a non-OAuth error page.`,
+        `${redactUrl(target)} answered HTTP ${response.status} (not OAuth).`,
       );
     }
     return response;
@@ -190,7 +190,7 @@ export function mapOauthError(error: unknown, what: string): unknown {
   if (error instanceof oauth.WWWAuthenticateChallengeError) {
     return new ProtocolError(
       ErrorCode.INVALID_CLIENT,
-      `The ${what} was refused (HTTP ${error.status}): check the client id and secret.`,
+      `The ${what} was refused (HTTP ${error.status}): check the client.`,
       options,
     );
   }

@@ -90,7 +90,7 @@ export async function fetchUserInfo(options: UserInfoOptions): Promise<Record<st
     ) {
       throw new ProtocolError(
         ErrorCode.INVALID_RESPONSE,
-        "The UserInfo response names another subject than the ID token; it was discarded.",
+        "The UserInfo sub is not the ID token's; discarded.",
         { cause: error },
       );
     }

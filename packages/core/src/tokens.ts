@@ -62,7 +62,7 @@ export function toCredentials(body: unknown, options: ToCredentialsOptions): Cre
   if (response.token_type.toLowerCase() !== "bearer") {
     throw new ProtocolError(
       ErrorCode.INVALID_RESPONSE,
-      `The token response has token_type "${response.token_type.slice(0, 20)}"; only Bearer is supported.`,
+      `The token_type "${response.token_type.slice(0, 20)}" is not supported: only Bearer is.`,
     );
   }
   const credentials: Credentials = {
@@ -116,10 +116,7 @@ export async function refreshCredentials(
   options: RefreshOptions,
 ): Promise<Credentials> {
   if (!credentials.refreshToken) {
-    throw new LoginRequiredError(
-      ErrorCode.LOGIN_REQUIRED,
-      "There is no refresh token to refresh with; log in again.",
-    );
+    throw new LoginRequiredError(ErrorCode.LOGIN_REQUIRED, "No refresh token; log in again.");
   }
   const params = new URLSearchParams(options.client.refreshParams ?? {});
   params.set("refresh_token", credentials.refreshToken);
