@@ -8,6 +8,7 @@ import {
 } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, LoginRequiredError, ProtocolError } from "./errors.js";
+import { tableFor } from "./tables.js";
 import type { RefreshOptions } from "./tokens.js";
 
 /**
@@ -74,15 +75,10 @@ const inFlight = new WeakMap<TokenStore, Map<string, Promise<AccessTokenResult>>
  * ```
  */
 export function getAccessToken(options: GetAccessTokenOptions): Promise<AccessTokenResult> {
-  let perStore = inFlight.get(options.store);
-  if (!perStore) {
-    perStore = new Map();
-    inFlight.set(options.store, perStore);
-  }
+  const table = tableFor(inFlight, options.store);
   const id = credentialKeyId(options.key);
-  const running = perStore.get(id);
+  const running = table.get(id);
   if (running) return running;
-  const table = perStore;
   const promise = obtain(options).finally(() => table.delete(id));
   table.set(id, promise);
   return promise;

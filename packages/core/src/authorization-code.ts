@@ -161,15 +161,19 @@ export async function beginAuthorization(
 
   const url = new URL(server.authorization_endpoint);
   const params = url.searchParams;
-  params.set("client_id", client.clientId);
-  params.set("response_type", "code");
-  if (scope !== undefined) params.set("scope", scope);
-  params.set("redirect_uri", options.redirectUri);
-  params.set("state", stateValue);
-  params.set("code_challenge", challenge);
-  params.set("code_challenge_method", "S256");
-  if (nonce !== undefined) params.set("nonce", nonce);
-  if (client.audience !== undefined) params.set("audience", client.audience);
+  for (const [name, value] of Object.entries({
+    client_id: client.clientId,
+    response_type: "code",
+    scope,
+    redirect_uri: options.redirectUri,
+    state: stateValue,
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+    nonce,
+    audience: client.audience,
+  })) {
+    if (value !== undefined) params.set(name, value);
+  }
   for (const resource of client.resource ?? []) params.append("resource", resource);
   for (const [name, value] of Object.entries(client.authorizationParams ?? {})) {
     params.set(name, value);
@@ -212,9 +216,13 @@ async function pushAuthorizationRequest(
   const base = new URL(server.authorization_endpoint as string);
   for (const name of base.searchParams.keys()) params.delete(name);
   try {
-    const response = await oauth.pushedAuthorizationRequest(server, client, auth, params, {
-      ...clientTransport(options.client, options.signal),
-    });
+    const response = await oauth.pushedAuthorizationRequest(
+      server,
+      client,
+      auth,
+      params,
+      clientTransport(options.client, options.signal),
+    );
     const result = await oauth.processPushedAuthorizationResponse(server, client, response);
     base.searchParams.set("client_id", options.client.clientId);
     base.searchParams.set("request_uri", result.request_uri);
@@ -260,18 +268,16 @@ export function receiveCallback(
     };
   }
   const params = url.searchParams;
-  const seen = new Set<string>();
-  for (const name of params.keys()) {
-    if (seen.has(name)) {
-      return {
-        outcome: "ignored",
-        error: new ProtocolError(
-          ErrorCode.CALLBACK_INVALID,
-          `The callback repeats the parameter "${sanitizeDescription(name).slice(0, 40)}".`,
-        ),
-      };
-    }
-    seen.add(name);
+  const names = [...params.keys()];
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated !== undefined) {
+    return {
+      outcome: "ignored",
+      error: new ProtocolError(
+        ErrorCode.CALLBACK_INVALID,
+        `The callback repeats the parameter "${sanitizeDescription(repeated).slice(0, 40)}".`,
+      ),
+    };
   }
   const received = single(params, "state");
   if (received === undefined || !constantTimeEqual(received, state.state)) {

@@ -63,27 +63,20 @@ export const CREDENTIALS_RECORD_VERSION = 1;
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
-const nonEmpty = (value: unknown): value is string => typeof value === "string" && value.length > 0;
-const finite = (value: unknown): value is number =>
-  typeof value === "number" && Number.isFinite(value);
-const optional = (value: unknown, check: (v: unknown) => boolean): boolean =>
-  value === undefined || check(value);
-
-function isStoredRecord(value: unknown): value is Credentials & { v: number } {
-  return (
-    isRecord(value) &&
-    value.v === CREDENTIALS_RECORD_VERSION &&
-    nonEmpty(value.accessToken) &&
-    nonEmpty(value.tokenType) &&
-    nonEmpty(value.issuer) &&
-    nonEmpty(value.clientId) &&
-    finite(value.obtainedAt) &&
-    optional(value.expiresAt, finite) &&
-    optional(value.refreshToken, nonEmpty) &&
-    optional(value.idToken, nonEmpty) &&
-    optional(value.scope, (v) => typeof v === "string")
-  );
-}
+const nonEmpty = (value: unknown): boolean => typeof value === "string" && value.length > 0;
+const finite = (value: unknown): boolean => typeof value === "number" && Number.isFinite(value);
+// Each field of a record and its check; the first five are required.
+const FIELDS: [keyof Credentials, (value: unknown) => boolean][] = [
+  ["accessToken", nonEmpty],
+  ["tokenType", nonEmpty],
+  ["issuer", nonEmpty],
+  ["clientId", nonEmpty],
+  ["obtainedAt", finite],
+  ["expiresAt", finite],
+  ["refreshToken", nonEmpty],
+  ["idToken", nonEmpty],
+  ["scope", (value) => typeof value === "string"],
+];
 
 /** Turns credentials into the versioned JSON record that stores keep. */
 export function serializeCredentials(credentials: Credentials): string {
@@ -103,25 +96,23 @@ export function parseStoredCredentials(text: string): Credentials {
     // No cause: a JSON syntax error quotes the text, which holds secrets (S42).
     throw new StoreError(ErrorCode.STORE_CORRUPT, "The stored credentials are not valid JSON.");
   }
-  if (!isStoredRecord(raw)) {
+  const credentials: Record<string, unknown> = {};
+  const valid =
+    isRecord(raw) &&
+    raw.v === CREDENTIALS_RECORD_VERSION &&
+    FIELDS.every(([name, check], index) => {
+      const value = raw[name];
+      if (value === undefined) return index > 4;
+      credentials[name] = value;
+      return check(value);
+    });
+  if (!valid) {
     throw new StoreError(
       ErrorCode.STORE_CORRUPT,
       "The stored credentials have an unknown shape (another version?).",
     );
   }
-  const record = raw;
-  const credentials: Credentials = {
-    accessToken: record.accessToken,
-    tokenType: record.tokenType,
-    issuer: record.issuer,
-    clientId: record.clientId,
-    obtainedAt: record.obtainedAt,
-  };
-  if (record.expiresAt !== undefined) credentials.expiresAt = record.expiresAt;
-  if (record.refreshToken !== undefined) credentials.refreshToken = record.refreshToken;
-  if (record.idToken !== undefined) credentials.idToken = record.idToken;
-  if (record.scope !== undefined) credentials.scope = record.scope;
-  return credentials;
+  return credentials as unknown as Credentials;
 }
 
 /** Options of {@link isExpiring}. */

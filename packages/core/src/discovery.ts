@@ -3,6 +3,7 @@ import { type ClientOptions, checkEndpointUrl } from "./config.js";
 import { ConfigurationError, ErrorCode, ProtocolError, TransportError } from "./errors.js";
 import { clientTransport, httpGet, readJson } from "./http.js";
 import { redactUrl } from "./redact.js";
+import { tableFor } from "./tables.js";
 
 /**
  * What latchkey knows about an authorization server: its metadata (RFC 8414 names), discovered
@@ -19,7 +20,6 @@ export interface ResolveServerOptions {
 }
 
 const CACHE_TTL_MS = 10 * 60 * 1000;
-const globalTransport = {};
 // Per transport, then per issuer: a document found through one fetch is not reused for another.
 const discoveryCache = new WeakMap<object, Map<string, { at: number; metadata: ServerMetadata }>>();
 
@@ -48,12 +48,7 @@ export async function resolveServer(
         "The issuer must not have a query string.",
       );
     }
-    const owner = options.fetch ?? globalTransport;
-    let perTransport = discoveryCache.get(owner);
-    if (!perTransport) {
-      perTransport = new Map();
-      discoveryCache.set(owner, perTransport);
-    }
+    const perTransport = tableFor(discoveryCache, options.fetch);
     const now = (options.now ?? Date.now)();
     const cached = callOptions.cache === false ? undefined : perTransport.get(issuer.href);
     if (cached && now - cached.at < CACHE_TTL_MS) {

@@ -5,6 +5,7 @@ import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, ProtocolError } from "./errors.js";
 import { httpGet, type OauthRequestOptions, readJson } from "./http.js";
 import { decodeJwtClaims, decodeJwtPart, fromBase64Url } from "./jwt.js";
+import { tableFor } from "./tables.js";
 
 /**
  * @internal The metadata oauth4webapi validates ID tokens against, with the algorithm
@@ -34,7 +35,6 @@ interface KeySet {
 // Per transport, then per jwks_uri: two fetch functions may reach two different servers
 // behind the same URL (tests, split-horizon DNS).
 const keySets = new WeakMap<object, Map<string, KeySet>>();
-const globalTransport = {};
 
 const invalidIdToken = (message: string): ProtocolError =>
   new ProtocolError(ErrorCode.INVALID_ID_TOKEN, `The ID token ${message}.`);
@@ -99,12 +99,7 @@ export async function verifyIdTokenSignature(
           ? ["RSA", "RSASSA-PKCS1-v1_5"]
           : ["OKP", "Ed25519"];
 
-  const owner = client.fetch ?? globalTransport;
-  let perTransport = keySets.get(owner);
-  if (!perTransport) {
-    perTransport = new Map();
-    keySets.set(owner, perTransport);
-  }
+  const perTransport = tableFor(keySets, client.fetch);
   let set = perTransport.get(jwksUri);
   if (!set || Date.now() - set.at >= 300_000) {
     const keys = await fetchKeys(jwksUri, transport);
