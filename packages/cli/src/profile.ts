@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { ConfigurationError, ErrorCode } from "@latchkey/core/store";
@@ -75,7 +75,8 @@ export async function loadProfile(
   const { path, explicit } = configFilePath(env);
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    // Synchronous: a small file read on every run, where thread-pool round trips cost more.
+    text = readFileSync(path, "utf8");
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === "ENOENT" && !explicit) return {};
