@@ -13,7 +13,7 @@ import {
   generateNonce,
   generateState,
 } from "./pkce.js";
-import { postToken, scopeString, toCredentials, wantsOpenId } from "./tokens.js";
+import { postToken, resourceParams, scopeString, toCredentials, wantsOpenId } from "./tokens.js";
 
 /**
  * The authorization-code flow waits for the browser to come back. Everything here is plain
@@ -401,11 +401,8 @@ export async function exchangeCode(
     for (const [name, value] of Object.entries(options.client.authorizationParams ?? {})) {
       if (!params.has(name)) params.set(name, value);
     }
-    if (options.client.audience !== undefined && !params.has("audience")) {
-      params.set("audience", options.client.audience);
-    }
     if (state.scope !== undefined && !params.has("scope")) params.set("scope", state.scope);
-    for (const resource of options.client.resource ?? []) params.append("resource", resource);
+    resourceParams(options.client, params);
   }
   params.set("redirect_uri", state.redirectUri);
   params.set("code", query.get("code") as string);

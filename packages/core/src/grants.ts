@@ -5,7 +5,7 @@ import type { ServerMetadata } from "./discovery.js";
 import { ConfigurationError, ErrorCode, ProtocolError, TransportError } from "./errors.js";
 import { clientTransport, mapOauthError, sanitizeDescription } from "./http.js";
 import { redactUrl } from "./redact.js";
-import { postToken, scopeString, toCredentials } from "./tokens.js";
+import { postToken, resourceParams, scopeString, toCredentials } from "./tokens.js";
 
 /** Options shared by the grants in this module. */
 export interface GrantOptions {
@@ -19,12 +19,6 @@ export interface GrantOptions {
 
 function transport(options: GrantOptions): ReturnType<typeof clientTransport> {
   return clientTransport(options.client, options.signal);
-}
-
-function resourceParams(client: ClientOptions, into: URLSearchParams): URLSearchParams {
-  if (client.audience !== undefined && !into.has("audience")) into.set("audience", client.audience);
-  for (const resource of client.resource ?? []) into.append("resource", resource);
-  return into;
 }
 
 // ---------------------------------------------------------------------------------------------

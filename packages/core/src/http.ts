@@ -10,14 +10,8 @@ import {
   TransportError,
 } from "./errors.js";
 
-/** @internal Per-call transport settings. */
-export interface TransportOptions {
-  fetch?: FetchLike | undefined;
-  allowInsecureHttp: boolean;
-  signal?: AbortSignal | undefined;
-  /** Per-request timeout in ms. Default 30 000. */
-  timeoutMs?: number | undefined;
-}
+/** @internal What the transport of a client is made of. */
+export type TransportClient = Pick<ClientOptions, "fetch" | "requestTimeoutMs">;
 
 /** The default per-request timeout: a server that never answers must not hang a CLI (S30). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -31,9 +25,9 @@ function isJson(response: Response): boolean {
  * @internal Wraps the transport: network failures become {@link TransportError}s, and 5xx or
  * non-JSON error pages become `SERVER_ERROR` before any parser sees them (defect 16).
  */
-export function guardedFetch(options: TransportOptions): FetchLike {
-  const base: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
-  const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+export function guardedFetch(client: TransportClient): FetchLike {
+  const base: FetchLike = client.fetch ?? ((input, init) => fetch(input, init));
+  const timeoutMs = client.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   return async (input, init) => {
     const target = input instanceof Request ? input.url : input;
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -105,28 +99,20 @@ export interface OauthRequestOptions {
   signal?: AbortSignal;
 }
 
-/** @internal oauth4webapi request options for a client's transport settings and a signal. */
+/**
+ * @internal oauth4webapi request options for a client's transport (guarded, with its timeout)
+ * and a signal.
+ */
 export function clientTransport(
-  client: Pick<ClientOptions, "fetch" | "allowInsecureHttp" | "requestTimeoutMs">,
+  client: TransportClient,
   signal?: AbortSignal,
 ): OauthRequestOptions {
-  return requestOptions({
-    fetch: client.fetch,
-    allowInsecureHttp: client.allowInsecureHttp ?? false,
-    timeoutMs: client.requestTimeoutMs,
-    signal,
-  });
-}
-
-/** @internal oauth4webapi request options for these transport settings. */
-export function requestOptions(options: TransportOptions): OauthRequestOptions {
-  const guarded = guardedFetch(options);
   const result: OauthRequestOptions = {
-    [oauth.customFetch]: (url, init) => guarded(url, init as RequestInit),
+    [oauth.customFetch]: guardedFetch(client) as OauthFetch,
     // Endpoint URLs are checked by checkEndpointUrl (S20) before any request is made.
     [oauth.allowInsecureRequests]: true,
   };
-  if (options.signal) result.signal = options.signal;
+  if (signal) result.signal = signal;
   return result;
 }
 

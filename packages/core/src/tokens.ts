@@ -90,6 +90,13 @@ export function scopeString(client: ClientOptions): string | undefined {
   return scopes.length ? [...new Set(scopes)].join(" ") : undefined;
 }
 
+/** @internal Adds `audience` (unless `into` has one) and the `resource`s of these options. */
+export function resourceParams(client: ClientOptions, into: URLSearchParams): URLSearchParams {
+  if (client.audience !== undefined && !into.has("audience")) into.set("audience", client.audience);
+  for (const resource of client.resource ?? []) into.append("resource", resource);
+  return into;
+}
+
 /** Whether the OpenID `openid` scope is requested. */
 export function wantsOpenId(client: ClientOptions): boolean {
   return (scopeString(client) ?? "").split(" ").includes("openid");
