@@ -8,59 +8,64 @@
  * }
  * ```
  */
-export const ErrorCode = {
+export const ErrorCode: {
   /** Options are missing or contradictory (no client id, bad URL, ...). */
-  CONFIG_INVALID: "CONFIG_INVALID",
+  readonly CONFIG_INVALID: "CONFIG_INVALID";
   /** A plain-HTTP endpoint that is not loopback, without the explicit opt-in. */
-  INSECURE_ENDPOINT: "INSECURE_ENDPOINT",
+  readonly INSECURE_ENDPOINT: "INSECURE_ENDPOINT";
   /**
    * No metadata was found (a `ConfigurationError`: check the issuer), or the server publishes
    * metadata that cannot be used (a `TransportError`: the server is at fault).
    */
-  DISCOVERY_FAILED: "DISCOVERY_FAILED",
+  readonly DISCOVERY_FAILED: "DISCOVERY_FAILED";
   /** The discovery document names another issuer than the one asked for (S19). */
-  DISCOVERY_ISSUER_MISMATCH: "DISCOVERY_ISSUER_MISMATCH",
+  readonly DISCOVERY_ISSUER_MISMATCH: "DISCOVERY_ISSUER_MISMATCH";
   /** The server does not offer PKCE S256 (S13): nothing is sent to it. */
-  PKCE_S256_UNSUPPORTED: "PKCE_S256_UNSUPPORTED",
+  readonly PKCE_S256_UNSUPPORTED: "PKCE_S256_UNSUPPORTED";
   /** The callback's `state` is missing or not the one this login sent (S15). */
-  STATE_MISMATCH: "STATE_MISMATCH",
+  readonly STATE_MISMATCH: "STATE_MISMATCH";
   /** The callback's RFC 9207 `iss` is missing where required, or wrong (S17). */
-  ISS_MISMATCH: "ISS_MISMATCH",
+  readonly ISS_MISMATCH: "ISS_MISMATCH";
   /** The callback is malformed: duplicate parameters, no code (S16). */
-  CALLBACK_INVALID: "CALLBACK_INVALID",
+  readonly CALLBACK_INVALID: "CALLBACK_INVALID";
   /** The authorization server answered the authorization request with `error=...`. */
-  AUTHORIZATION_DENIED: "AUTHORIZATION_DENIED",
+  readonly AUTHORIZATION_DENIED: "AUTHORIZATION_DENIED";
   /** The token endpoint rejected the grant (`invalid_grant`): the session is over. */
-  INVALID_GRANT: "INVALID_GRANT",
+  readonly INVALID_GRANT: "INVALID_GRANT";
   /** The token endpoint rejected the client (`invalid_client`, `unauthorized_client`). */
-  INVALID_CLIENT: "INVALID_CLIENT",
+  readonly INVALID_CLIENT: "INVALID_CLIENT";
   /** The token endpoint returned another OAuth error. */
-  TOKEN_REQUEST_FAILED: "TOKEN_REQUEST_FAILED",
+  readonly TOKEN_REQUEST_FAILED: "TOKEN_REQUEST_FAILED";
   /** A response did not have the shape the protocol requires (S32). */
-  INVALID_RESPONSE: "INVALID_RESPONSE",
+  readonly INVALID_RESPONSE: "INVALID_RESPONSE";
   /** The ID token failed validation (S43). */
-  INVALID_ID_TOKEN: "INVALID_ID_TOKEN",
+  readonly INVALID_ID_TOKEN: "INVALID_ID_TOKEN";
   /** The server could not be reached, or the connection failed. Retryable. */
-  NETWORK_ERROR: "NETWORK_ERROR",
+  readonly NETWORK_ERROR: "NETWORK_ERROR";
   /** The server answered 5xx, or a non-OAuth error page. Retryable. */
-  SERVER_ERROR: "SERVER_ERROR",
+  readonly SERVER_ERROR: "SERVER_ERROR";
   /** Waiting for the user or the server took longer than allowed (S30). */
-  TIMEOUT: "TIMEOUT",
+  readonly TIMEOUT: "TIMEOUT";
   /** The operation was cancelled through its `AbortSignal`. */
-  ABORTED: "ABORTED",
+  readonly ABORTED: "ABORTED";
   /** A login is needed and the caller did not allow one. */
-  LOGIN_REQUIRED: "LOGIN_REQUIRED",
+  readonly LOGIN_REQUIRED: "LOGIN_REQUIRED";
   /** A stored record could not be read back (corrupt, wrong version). */
-  STORE_CORRUPT: "STORE_CORRUPT",
+  readonly STORE_CORRUPT: "STORE_CORRUPT";
   /** The credential store failed (I/O, permissions, keyring unavailable). */
-  STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
+  readonly STORE_UNAVAILABLE: "STORE_UNAVAILABLE";
   /** The loopback port (or every port of the list) is taken. */
-  PORT_IN_USE: "PORT_IN_USE",
+  readonly PORT_IN_USE: "PORT_IN_USE";
   /** The browser (or the configured opener) could not be started. */
-  BROWSER_FAILED: "BROWSER_FAILED",
+  readonly BROWSER_FAILED: "BROWSER_FAILED";
   /** An external token command failed or printed no token. */
-  COMMAND_FAILED: "COMMAND_FAILED",
-} as const;
+  readonly COMMAND_FAILED: "COMMAND_FAILED";
+} = /* @__PURE__ */ Object.fromEntries(
+  // Each code is its own name: the names above, once more for the runtime.
+  "CONFIG_INVALID INSECURE_ENDPOINT DISCOVERY_FAILED DISCOVERY_ISSUER_MISMATCH PKCE_S256_UNSUPPORTED STATE_MISMATCH ISS_MISMATCH CALLBACK_INVALID AUTHORIZATION_DENIED INVALID_GRANT INVALID_CLIENT TOKEN_REQUEST_FAILED INVALID_RESPONSE INVALID_ID_TOKEN NETWORK_ERROR SERVER_ERROR TIMEOUT ABORTED LOGIN_REQUIRED STORE_CORRUPT STORE_UNAVAILABLE PORT_IN_USE BROWSER_FAILED COMMAND_FAILED"
+    .split(" ")
+    .map((code) => [code, code]),
+) as never;
 
 /** One of the values of {@link ErrorCode}. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

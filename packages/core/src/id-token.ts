@@ -19,7 +19,7 @@ export function withSafeIdTokenAlgorithms(
   const listed = server.id_token_signing_alg_values_supported;
   if (!Array.isArray(listed)) return server;
   const confidential = client.clientSecret !== undefined;
-  const safe = listed.filter((alg) => alg !== "none" && (confidential || !/^HS\d+$/.test(alg)));
+  const safe = listed.filter((alg) => alg !== "none" && (confidential || !alg.startsWith("HS")));
   return { ...server, id_token_signing_alg_values_supported: safe.length ? safe : ["RS256"] };
 }
 
@@ -88,16 +88,17 @@ export async function verifyIdTokenSignature(
     );
   }
   const [, family, bits = ""] = match;
-  const hash = `SHA-${bits}`;
   const crv = family === "ES" ? `P-${bits === "512" ? 521 : bits}` : family ? undefined : "Ed25519";
-  const [kty, name, verifyParams] =
+  const [kty, name] =
     family === "ES"
-      ? ["EC", "ECDSA", { name: "ECDSA", hash }]
+      ? ["EC", "ECDSA"]
       : family === "PS"
-        ? ["RSA", "RSA-PSS", { name: "RSA-PSS", saltLength: Number(bits) / 8 }]
+        ? ["RSA", "RSA-PSS"]
         : family
           ? ["RSA", "RSASSA-PKCS1-v1_5"]
           : ["OKP", "Ed25519"];
+  // One parameter set serves importKey and verify: each takes the members its algorithm needs.
+  const params = { name, hash: `SHA-${bits}`, namedCurve: crv, saltLength: Number(bits) / 8 };
 
   const perTransport = tableFor(keySets, client.fetch);
   let set = perTransport.get(jwksUri);
@@ -124,7 +125,7 @@ export async function verifyIdTokenSignature(
     if (jwk) {
       const { key_ops: _ops, use: _use, ext: _ext, ...material } = jwk;
       const key = await crypto.subtle
-        .importKey("jwk", material, { name, hash, namedCurve: crv }, false, ["verify"])
+        .importKey("jwk", material, params, false, ["verify"])
         .catch(() => undefined);
       if (!key) throw invalidIdToken("has a key that cannot be imported");
       if (kty === "RSA" && (key.algorithm as RsaHashedKeyAlgorithm).modulusLength < 2048) {
@@ -133,7 +134,7 @@ export async function verifyIdTokenSignature(
       let valid = false;
       try {
         valid = await crypto.subtle.verify(
-          verifyParams ?? name,
+          params,
           key,
           fromBase64Url(signature) as BufferSource,
           new TextEncoder().encode(`${head}.${payload}`),
