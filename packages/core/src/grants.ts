@@ -210,16 +210,17 @@ export async function startDeviceAuthorization(
       transport(options),
     );
     const body = await oauth.processDeviceAuthorizationResponse(options.server, client, response);
-    const interval = typeof body.interval === "number" && body.interval > 0 ? body.interval : 5;
+    // oauth4webapi has checked the fields: `interval`, when sent, is a positive number.
     const result: DeviceAuthorization = {
       deviceCode: body.device_code,
       userCode: body.user_code,
       verificationUri: body.verification_uri,
       expiresAt: startedAt + body.expires_in * 1000,
-      interval,
+      interval: body.interval ?? 5,
     };
-    if (typeof body.verification_uri_complete === "string")
+    if (body.verification_uri_complete) {
       result.verificationUriComplete = body.verification_uri_complete;
+    }
     if (scope !== undefined) result.scope = scope;
     return result;
   } catch (error) {

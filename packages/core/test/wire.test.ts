@@ -11,6 +11,7 @@ import {
   ProtocolError,
   resolveServer,
   type ServerMetadata,
+  startDeviceAuthorization,
   TransportError,
 } from "../src/index.js";
 
@@ -324,5 +325,64 @@ describe("UserInfo (S34)", () => {
       fetchUserInfo({ client: { clientId: "cli", fetch: t.fetch }, server, credentials }),
     );
     expect(error).toMatchObject({ code });
+  });
+});
+
+describe("device authorization (S48, S50)", () => {
+  const server: ServerMetadata = {
+    issuer: "https://as.example",
+    token_endpoint: "https://as.example/token",
+    device_authorization_endpoint: "https://as.example/device",
+  };
+  const answer = (extra: Record<string, unknown>) => (): Response =>
+    Response.json({
+      device_code: "dc",
+      user_code: "ABCD-EFGH",
+      verification_uri: "https://as.example/activate",
+      expires_in: 600,
+      ...extra,
+    });
+
+  it("S48: the interval defaults to 5 s; S50: verification_uri_complete is kept when sent", async () => {
+    const plain = await startDeviceAuthorization({
+      client: { clientId: "cli", fetch: transport(answer({})).fetch, now: () => 1000 },
+      server,
+    });
+    expect(plain).toEqual({
+      deviceCode: "dc",
+      userCode: "ABCD-EFGH",
+      verificationUri: "https://as.example/activate",
+      expiresAt: 601_000,
+      interval: 5,
+    });
+    const complete = await startDeviceAuthorization({
+      client: {
+        clientId: "cli",
+        fetch: transport(
+          answer({ interval: 7, verification_uri_complete: "https://as.example/a?c=1" }),
+        ).fetch,
+      },
+      server,
+    });
+    expect(complete).toMatchObject({
+      interval: 7,
+      verificationUriComplete: "https://as.example/a?c=1",
+    });
+  });
+
+  it.each([
+    ["interval 0", { interval: 0 }],
+    ["a negative interval", { interval: -5 }],
+    ["a string interval", { interval: "5" }],
+    ["a verification_uri_complete that is not a string", { verification_uri_complete: 1 }],
+    ["no user_code", { user_code: undefined }],
+  ])("S33: a device authorization answer with %s is INVALID_RESPONSE", async (_label, extra) => {
+    const error = await failure(
+      startDeviceAuthorization({
+        client: { clientId: "cli", fetch: transport(answer(extra)).fetch },
+        server,
+      }),
+    );
+    expect(error).toMatchObject({ code: ErrorCode.INVALID_RESPONSE });
   });
 });
