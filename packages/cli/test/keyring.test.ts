@@ -65,6 +65,36 @@ describe.skipIf(!hasKeyring && !process.env.CI)("the OS keyring (gnome-keyring o
     expect(readdirSync(storeDir).filter((f) => f.startsWith("credentials-"))).toEqual([]);
   });
 
+  it("latchkey token reads the keyring without loading keytar, libsecret or @napi-rs/keyring; a refresh writes through keytar", async () => {
+    idp = await startFakeAuthorizationServer({ accessTokenTtlSeconds: 3600 });
+    const storeDir = tempDir();
+    const args = `--issuer ${idp.issuer} --client-id latchkey --store-dir ${storeDir}`;
+    const node = process.execPath;
+    const report = fileURLToPath(new URL("./fixtures/report-libraries.mjs", import.meta.url));
+    const script = [
+      `"${node}" "${BIN}" login --store keyring ${args} --browser-command "${BROWSER}" || exit 11`,
+      `"${node}" --import "${report}" "${BIN}" token --no-login ${args} > "${storeDir}/a.out" 2> "${storeDir}/a.err" || exit 12`,
+      // A minimum validity longer than the token's life forces a refresh, which writes.
+      `"${node}" --import "${report}" "${BIN}" token --no-login --min-validity 7200 ${args} > "${storeDir}/b.out" 2> "${storeDir}/b.err" || exit 13`,
+      `"${node}" --import "${report}" "${BIN}" token --store keyring --no-login ${args} > "${storeDir}/c.out" 2> "${storeDir}/c.err" || exit 14`,
+      `cat "${storeDir}/a.err" "${storeDir}/b.err" "${storeDir}/c.err" >&2`,
+      `cat "${storeDir}/a.out" "${storeDir}/b.out" "${storeDir}/c.out"`,
+    ].join("\n");
+    const result = await inKeyringSession(script, cleanEnv());
+    expect(result.code, result.stderr).toBe(0);
+    const mapped = result.stderr.match(/mapped keyring libraries: \[[^\]]*\]/g);
+    expect(mapped).toEqual([
+      "mapped keyring libraries: []",
+      expect.stringMatching(/libsecret/),
+      "mapped keyring libraries: []",
+    ]);
+    const [first, refreshed, again] = result.stdout.trim().split("\n");
+    expect(refreshed).not.toBe(first);
+    // The refreshed token was written to the keyring (by keytar) and read back directly.
+    expect(again).toBe(refreshed);
+    expect(readdirSync(storeDir).filter((f) => f.startsWith("credentials-"))).toEqual([]);
+  });
+
   it("S38: without a D-Bus session, --store auto falls back to the file store and says so; --store keyring exits 2", async () => {
     idp = await startFakeAuthorizationServer({});
     const storeDir = tempDir();

@@ -1,4 +1,6 @@
-import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   type CredentialKey,
   type Credentials,
@@ -319,11 +321,22 @@ function directReadable(options: OpenKeyringTokenStoreOptions): boolean {
   if (!canReadSecretServiceDirectly(options.env === undefined ? {} : { env: options.env })) {
     return false;
   }
-  try {
-    createRequire(import.meta.url).resolve("keytar");
-    return true;
-  } catch {
-    return false;
+  return keytarInstalled();
+}
+
+/**
+ * Whether a `node_modules/keytar` is visible from here, the way Node looks for it: a walk up the
+ * directories, a few `existsSync` calls. (`require.resolve` answers the same in about 3 ms,
+ * most of a cold start's budget.) Wrong only in exotic setups (NODE_PATH); then keytar fails
+ * to load on first write, another library is used, and direct reads stop.
+ */
+function keytarInstalled(): boolean {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(directory, "node_modules", "keytar", "package.json"))) return true;
+    const parent = dirname(directory);
+    if (parent === directory) return false;
+    directory = parent;
   }
 }
 
