@@ -287,7 +287,7 @@ export function receiveCallback(
         ErrorCode.STATE_MISMATCH,
         received === undefined
           ? "The callback has no state: not this login's."
-          : "The callback's state is not this login's.",
+          : "The callback's state does not match this login.",
       ),
     };
   }
@@ -326,7 +326,7 @@ export function receiveCallback(
     return fail(
       new ProtocolError(
         ErrorCode.AUTHORIZATION_DENIED,
-        `The login was refused (${sanitizeDescription(error).slice(0, 60)})${text ? `: ${text}` : ""}.`,
+        `The authorization server refused the login (${sanitizeDescription(error).slice(0, 60)})${text ? `: ${text}` : ""}.`,
         { oauth: details },
       ),
     );
