@@ -68,6 +68,7 @@ export async function fetchUserInfo(options: UserInfoOptions): Promise<Record<st
   const { client } = toOauthClient(options.client);
   const expected = decodeJwtClaims(options.credentials.idToken)?.sub;
   const transport = clientTransport(options.client, options.signal);
+  let claims: oauth.UserInfoResponse;
   try {
     if (!options.server.userinfo_endpoint) {
       throw new ProtocolError(ErrorCode.INVALID_RESPONSE, "The server has no UserInfo endpoint.");
@@ -76,24 +77,20 @@ export async function fetchUserInfo(options: UserInfoOptions): Promise<Record<st
       accept: "application/json, application/jwt",
       authorization: `Bearer ${options.credentials.accessToken}`,
     });
-    const claims = await oauth.processUserInfoResponse(
+    claims = await oauth.processUserInfoResponse(
       options.server,
       client,
-      typeof expected === "string" ? expected : oauth.skipSubjectCheck,
+      oauth.skipSubjectCheck,
       response,
     );
-    return { ...claims };
   } catch (error) {
-    if (
-      error instanceof oauth.OperationProcessingError &&
-      error.code === oauth.JSON_ATTRIBUTE_COMPARISON
-    ) {
-      throw new ProtocolError(
-        ErrorCode.INVALID_RESPONSE,
-        "The UserInfo sub is not the ID token's; discarded.",
-        { cause: error },
-      );
-    }
     throw mapOauthError(error, "userinfo request");
   }
+  if (typeof expected === "string" && claims.sub !== expected) {
+    throw new ProtocolError(
+      ErrorCode.INVALID_RESPONSE,
+      "The UserInfo sub is not the ID token's; discarded.",
+    );
+  }
+  return { ...claims };
 }

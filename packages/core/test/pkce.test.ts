@@ -30,3 +30,9 @@ describe("PKCE and random values", () => {
     expect(generateState()).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });
+
+describe("calculateCodeChallenge", () => {
+  it("S10: refuses an empty verifier instead of hashing it", async () => {
+    await expect(calculateCodeChallenge("")).rejects.toBeInstanceOf(TypeError);
+  });
+});
