@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { writeSync } from "node:fs";
 import { runCli } from "./main.js";
 
 const controller = new AbortController();
@@ -11,13 +12,50 @@ const onSignal = (): void => {
 process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
 
+/**
+ * stdout written through its file descriptor. Creating `process.stdout` on a pipe (kubectl's,
+ * a script's) loads net and stream and costs `latchkey token` about 4 ms; a token is one
+ * synchronous write. A reader that went away (EPIPE, as with `| head -c0`) gets nothing more,
+ * quietly, like any Unix filter; any other refusal (a full non-blocking pipe) sends the rest
+ * through `process.stdout`.
+ */
+let stdoutState: "fd" | "stream" | "closed" = "fd";
+function writeStdout(text: string): boolean {
+  if (stdoutState === "closed") return false;
+  if (stdoutState === "fd") {
+    const bytes = Buffer.from(text, "utf8");
+    let written = 0;
+    try {
+      while (written < bytes.length) written += writeSync(1, bytes, written);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EPIPE") {
+        stdoutState = "closed";
+        return false;
+      }
+      stdoutState = "stream";
+      process.stdout.on("error", (streamError: NodeJS.ErrnoException) => {
+        if (streamError.code !== "EPIPE") throw streamError;
+        stdoutState = "closed";
+      });
+      return process.stdout.write(bytes.subarray(written));
+    }
+  }
+  return process.stdout.write(text);
+}
+
 const code = await runCli({
   argv: process.argv.slice(2),
   env: process.env,
-  stdout: process.stdout,
-  stderr: process.stderr,
+  stdout: { write: writeStdout },
+  // Getters: stderr and stdin are created only if something is written or read.
+  get stderr() {
+    return process.stderr;
+  },
   signal: controller.signal,
-  stdin: process.stdin,
+  get stdin() {
+    return process.stdin;
+  },
 });
 process.exitCode = code;
 process.off("SIGINT", onSignal);

@@ -31,7 +31,8 @@ import { formatSummary, summarize } from "./summary.js";
 export interface CliEnvironment {
   argv: readonly string[];
   env: Readonly<Record<string, string | undefined>>;
-  stdout: Writable;
+  /** Where data goes; a `Writable`, or anything with its `write(text)`. */
+  stdout: Pick<Writable, "write"> | { write(text: string): unknown };
   stderr: Writable & { isTTY?: boolean };
   /** Cancels whatever is running (Ctrl-C). */
   signal?: AbortSignal;
@@ -467,10 +468,12 @@ function buildProgram(
  * becomes one line and a hint on stderr; an unexpected one a short report (the stack with `-v`).
  */
 export async function runCli(environment: CliEnvironment): Promise<number> {
+  // stderr and stdin are read from the environment only when used: `process.stderr` and
+  // `process.stdin` cost a cold start several ms to create, and `latchkey token` uses neither.
   const make = (verbose: boolean, quiet: boolean): Output =>
     createOutput({
       stdout: environment.stdout,
-      stderr: environment.stderr,
+      stderr: () => environment.stderr,
       env: environment.env,
       verbose,
       quiet,
@@ -480,7 +483,9 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
     env: environment.env,
     signal: environment.signal ?? new AbortController().signal,
   };
-  if (environment.stdin) ctx.stdin = environment.stdin;
+  if ("stdin" in environment) {
+    Object.defineProperty(ctx, "stdin", { get: () => environment.stdin, enumerable: true });
+  }
   let pending: Promise<void> | undefined;
   const program = buildProgram(
     environment.argv,

@@ -25,8 +25,9 @@ export interface Output {
 
 /** Options of {@link createOutput}. */
 export interface OutputOptions {
-  stdout: Writable;
-  stderr: Writable & { isTTY?: boolean };
+  stdout: { write(text: string): unknown };
+  /** stderr, asked for only when something is written to it. */
+  stderr: () => Writable & { isTTY?: boolean };
   env: Readonly<Record<string, string | undefined>>;
   verbose: boolean;
   quiet: boolean;
@@ -34,24 +35,28 @@ export interface OutputOptions {
 
 /** Creates the CLI's output; colours only on a TTY and never with `NO_COLOR`. */
 export function createOutput(options: OutputOptions): Output {
-  const color =
-    options.stderr.isTTY === true && !options.env.NO_COLOR && options.env.TERM !== "dumb";
+  const stderr = options.stderr;
+  let colorMemo: boolean | undefined;
+  const color = (): boolean => {
+    colorMemo ??= stderr().isTTY === true && !options.env.NO_COLOR && options.env.TERM !== "dumb";
+    return colorMemo;
+  };
   const paint = (code: string, text: string): string =>
-    color ? `\u001b[${code}m${text}\u001b[0m` : text;
+    color() ? `\u001b[${code}m${text}\u001b[0m` : text;
   const started = Date.now();
   return {
     verbose: options.verbose,
     data: (text) => options.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
     info: (text) => {
-      if (!options.quiet) options.stderr.write(`${text}\n`);
+      if (!options.quiet) stderr().write(`${text}\n`);
     },
-    prompt: (text) => options.stderr.write(`${text}\n`),
-    warn: (text) => options.stderr.write(`${paint("33", "warning:")} ${text}\n`),
-    error: (text) => options.stderr.write(`${paint("31", "error:")} ${text}\n`),
+    prompt: (text) => stderr().write(`${text}\n`),
+    warn: (text) => stderr().write(`${paint("33", "warning:")} ${text}\n`),
+    error: (text) => stderr().write(`${paint("31", "error:")} ${text}\n`),
     progress: (text) => {
       if (options.quiet) return () => undefined;
-      if (options.stderr.isTTY !== true) {
-        options.stderr.write(`${text}\n`);
+      if (stderr().isTTY !== true) {
+        stderr().write(`${text}\n`);
         return () => undefined;
       }
       const begun = Date.now();
@@ -62,8 +67,8 @@ export function createOutput(options: OutputOptions): Output {
         if (stopped) return;
         spinner = createSpinner({
           text,
-          stream: options.stderr,
-          color: color ? "cyan" : undefined,
+          stream: stderr(),
+          color: color() ? "cyan" : undefined,
         } as Parameters<typeof createSpinner>[0]);
         spinner.start();
         timer = setInterval(() => {
@@ -80,7 +85,7 @@ export function createOutput(options: OutputOptions): Output {
     debug: (text) => {
       if (options.verbose) {
         const ms = String(Date.now() - started).padStart(5);
-        options.stderr.write(`${paint("2", `[${ms} ms]`)} ${text}\n`);
+        stderr().write(`${paint("2", `[${ms} ms]`)} ${text}\n`);
       }
     },
   };

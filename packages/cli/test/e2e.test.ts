@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -6,7 +7,7 @@ import {
   startFakeAuthorizationServer,
 } from "@latchkey/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
+import { BIN, BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer;
 let storeDir: string;
@@ -152,6 +153,22 @@ describe("latchkey login and token, end to end over real sockets", () => {
       header.stdout.trim().replace("Authorization: Bearer ", ""),
     );
     expect(credential.status.expirationTimestamp).toMatch(/Z$/);
+  });
+
+  it("a reader that closed its end (| head -c0): no stack trace, no retry, exit 0", async () => {
+    expect((await latchkey(["login", ...common(["--browser-command", BROWSER])])).code).toBe(0);
+    const child = spawn(process.execPath, [BIN, "token", "--no-login", ...common()], {
+      env: cleanEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy(); // the reader is gone before the token is written
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 
   it("--no-login with nothing stored exits 4 without contacting the server", async () => {
