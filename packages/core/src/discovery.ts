@@ -83,6 +83,7 @@ export async function resolveServer(
     "device_authorization_endpoint",
     "jwks_uri",
     "userinfo_endpoint",
+    "pushed_authorization_request_endpoint",
   ] as const) {
     const value = merged[name];
     if (value !== undefined) checkEndpointUrl(value, name.replaceAll("_", " "), insecure);

@@ -112,6 +112,31 @@ describe("discovery (S19)", () => {
     expect(server.issuer).toBe("https://as.example");
   });
 
+  it.each([
+    "authorization_endpoint",
+    "token_endpoint",
+    "revocation_endpoint",
+    "device_authorization_endpoint",
+    "jwks_uri",
+    "userinfo_endpoint",
+    "pushed_authorization_request_endpoint",
+  ])("S20: a plain-HTTP %s that is not loopback in the document is refused", async (name) => {
+    const t = transport(() =>
+      Response.json({
+        issuer: "https://as.example",
+        token_endpoint: "https://as.example/token",
+        [name]: "http://as.example/endpoint",
+      }),
+    );
+    const error = await failure(
+      resolveServer(
+        { issuer: "https://as.example", clientId: "cli", fetch: t.fetch },
+        { cache: false },
+      ),
+    );
+    expect(error).toMatchObject({ code: ErrorCode.INSECURE_ENDPOINT });
+  });
+
   it("S19: another issuer in the document is DISCOVERY_ISSUER_MISMATCH", async () => {
     const t = transport(() =>
       Response.json({ issuer: "https://evil.example", token_endpoint: "https://as.example/token" }),
