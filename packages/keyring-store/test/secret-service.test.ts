@@ -207,5 +207,22 @@ describeRealKeyring(
       });
       expect(report.locked).toMatch(/^SecretServiceReadError: the item is locked/);
     });
+
+    it("directReads: false keeps every read in keytar (libsecret's encrypted session)", async () => {
+      const dir = await tempDir();
+      const valueFile = join(dir, "value");
+      await writeFile(valueFile, `v-${randomBytes(16).toString("hex")}`);
+      const service = `latchkey-direct-${randomBytes(4).toString("hex")}`;
+      const result = await runInSituation("unlocked", fixture, [
+        service,
+        valueFile,
+        "--library-reads",
+      ]);
+      expect(lastJsonLine(result.stdout), result.stderr).toMatchObject({
+        ok: true,
+        plainThroughStore: true,
+        libsecretLoadedAfterRead: true,
+      });
+    });
   },
 );
