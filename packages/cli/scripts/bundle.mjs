@@ -2,7 +2,6 @@
 // call, and loading one file instead of a few hundred modules is most of its start-up cost.
 // Packages only the demo or rare paths need stay external and are loaded lazily.
 import { readFileSync, rmSync } from "node:fs";
-import { builtinModules } from "node:module";
 import { build } from "esbuild";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
@@ -21,27 +20,6 @@ const lazyChildProcessForCommander = {
     build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, () => ({
       contents:
         'let real; const load = () => (real ??= require("node:child_process")); module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });',
-      loader: "js",
-    }));
-  },
-};
-
-// `import ... from "node:fs"` makes Node build an ES module facade for every builtin, which costs
-// a cold start about 3 ms more than require() for the handful latchkey imports. Builtins are
-// therefore required through the banner's createRequire; what they export is the same object.
-const builtinsThroughRequire = {
-  name: "builtins-through-require",
-  setup(build) {
-    const names = new Set(builtinModules);
-    build.onResolve({ filter: /^[a-z_/:]+$/ }, (args) => {
-      const bare = args.path.replace(/^node:/, "");
-      if (!args.path.startsWith("node:") && !names.has(bare)) return undefined;
-      // Not dynamic imports: in a split bundle they become chunks whose named exports are lost.
-      if (args.kind !== "import-statement") return undefined;
-      return { path: `node:${bare}`, namespace: "builtin-require" };
-    });
-    build.onLoad({ filter: /.*/, namespace: "builtin-require" }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(args.path)});`,
       loader: "js",
     }));
   },
@@ -69,6 +47,6 @@ await build({
   banner: {
     js: 'import { createRequire as __latchkeyRequire } from "node:module"; const require = __latchkeyRequire(import.meta.url);',
   },
-  plugins: [lazyChildProcessForCommander, builtinsThroughRequire],
+  plugins: [lazyChildProcessForCommander],
   logLevel: "warning",
 });
