@@ -519,8 +519,7 @@ class Connection {
   }
 
   close(): void {
-    this.failure ??= new SecretServiceReadError("closed");
-    this.socket.destroy();
+    this.fail(new SecretServiceReadError("closed"));
   }
 }
 
@@ -597,6 +596,17 @@ class SessionReader implements SecretServiceReader {
   }
 
   async read(service: string, account: string): Promise<string | null> {
+    try {
+      return await this.lookup(service, account);
+    } catch (error) {
+      // Whatever went wrong, this connection is done: a call left waiting would keep the
+      // process alive (a socket with a pending reply is ref'd), and the caller asks keytar.
+      this.connection.close();
+      throw error;
+    }
+  }
+
+  private async lookup(service: string, account: string): Promise<string | null> {
     const search = this.connection.call({
       destination: SECRETS,
       path: SERVICE_PATH,

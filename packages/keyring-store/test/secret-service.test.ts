@@ -17,7 +17,7 @@ import {
   unixSocketOfAddress,
 } from "../src/secret-service.js";
 import { tempDir } from "./helpers.js";
-import { describeRealKeyring, lastJsonLine, runInSituation } from "./keyring-session.js";
+import { describeRealKeyring, lastJsonLine, runChild, runInSituation } from "./keyring-session.js";
 
 const fixture = join(import.meta.dirname, "fixtures", "direct-read.mjs");
 
@@ -138,6 +138,19 @@ describe("a bus that does not behave", () => {
     const backend = directReadKeytarBackend({ env, timeoutMs: 200, load: async () => fallback });
     expect(await backend.getPassword("latchkey", "a")).toBe("from-library");
     expect(fallback.calls).toBe(1);
+  });
+
+  it("a bus that never answers: once keytar has answered, the process exits by itself", async () => {
+    const address = await fakeBus(() => {});
+    const started = Date.now();
+    const result = await runChild(
+      [process.execPath, join(import.meta.dirname, "fixtures", "hanging-bus-read.mjs")],
+      { ...process.env, DBUS_SESSION_BUS_ADDRESS: address },
+      10_000,
+    );
+    expect(result.stdout.trim(), result.stderr).toBe("from-library");
+    expect(result.status).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("a bus that refuses authentication or answers garbage: an error, never a crash or a hang", async () => {
