@@ -6,7 +6,6 @@ import { ConfigurationError, ErrorCode, type OAuthErrorDetails, ProtocolError } 
 import { clientTransport, mapOauthError, sanitizeDescription } from "./http.js";
 import { decodeJwtClaims } from "./jwt.js";
 import { redactUrl } from "./redact.js";
-import { checkIdToken } from "./id-token.js";
 import {
   calculateCodeChallenge,
   generateCodeVerifier,
@@ -407,12 +406,12 @@ export async function exchangeCode(
   params.set("redirect_uri", state.redirectUri);
   params.set("code", query.get("code") as string);
   params.set("code_verifier", state.codeVerifier);
-  const {
-    body,
-    receivedAt,
-    transport,
-    server: checked,
-  } = await postToken(options, "authorization_code", params, "token request");
+  const { body, receivedAt } = await postToken(
+    options,
+    "authorization_code",
+    params,
+    "token request",
+  );
   const claims = decodeJwtClaims(body.id_token);
   if (state.nonce !== undefined && !claims) {
     throw new ProtocolError(
@@ -427,7 +426,6 @@ export async function exchangeCode(
       "The ID token's nonce is not this login's.",
     );
   }
-  await checkIdToken(checked, body, options.client, transport);
   const credentials = toCredentials(body, {
     issuer: server.issuer,
     clientId: state.clientId,

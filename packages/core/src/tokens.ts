@@ -4,7 +4,7 @@ import { type ClientOptions, toOauthClient } from "./config.js";
 import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, LoginRequiredError, ProtocolError } from "./errors.js";
-import { clientTransport, mapOauthError, type OauthRequestOptions } from "./http.js";
+import { clientTransport, mapOauthError } from "./http.js";
 import { checkIdToken, withSafeIdTokenAlgorithms } from "./id-token.js";
 
 /**
@@ -127,13 +127,13 @@ export async function refreshCredentials(
   }
   const params = new URLSearchParams(options.client.refreshParams ?? {});
   params.set("refresh_token", credentials.refreshToken);
-  const { body, receivedAt, server, transport } = await postToken(
+  const { body, receivedAt } = await postToken(
     options,
     "refresh_token",
     params,
     "refresh request",
+    credentials.idToken,
   );
-  await checkIdToken(server, body, options.client, transport, credentials.idToken);
   return toCredentials(body, {
     issuer: credentials.issuer,
     clientId: credentials.clientId,
@@ -148,23 +148,21 @@ export interface TokenPost {
   body: oauth.TokenEndpointResponse;
   /** When the request was sent, ms since the epoch (S36). */
   receivedAt: number;
-  /** The server with the ID-token algorithm allow-list made safe (S43). */
-  server: ServerMetadata;
-  /** The transport it went through. */
-  transport: OauthRequestOptions;
 }
 
 /**
  * @internal One POST to the token endpoint (`grant_type` and `client_id` added, the client
- * authenticated, no redirect followed, S22) and its response validated by oauth4webapi against
- * the safe ID-token algorithms (S43). Errors come out mapped to latchkey errors; what the ID
- * token needs beyond its claims ({@link checkIdToken}) is the caller's.
+ * authenticated, no redirect followed, S22) and its response validated: by oauth4webapi against
+ * the safe ID-token algorithms, then any ID token's signature, `iat` and, after a refresh
+ * (`previousIdToken`), its iss/sub/aud ({@link checkIdToken}, S43, S46), whatever the grant.
+ * Errors come out mapped to latchkey errors. The nonce (S44) is the code exchange's to check.
  */
 export async function postToken(
   options: RefreshOptions,
   grantType: string,
   params: URLSearchParams,
   what: string,
+  previousIdToken?: string,
 ): Promise<TokenPost> {
   const { client, auth } = toOauthClient(options.client);
   const transport = clientTransport(options.client, options.signal);
@@ -180,7 +178,8 @@ export async function postToken(
       transport,
     );
     const body = await oauth.processGenericTokenEndpointResponse(server, client, response);
-    return { body, receivedAt, server, transport };
+    await checkIdToken(server, body, options.client, transport, previousIdToken);
+    return { body, receivedAt };
   } catch (error) {
     throw mapOauthError(error, what);
   }

@@ -162,6 +162,29 @@ describe("device authorization grant (RFC 8628)", () => {
     );
   });
 
+  it("S43: the device flow's ID token is checked like the code flow's: a bad signature is INVALID_ID_TOKEN, nothing is returned", async () => {
+    const c = client({ scopes: ["openid"] });
+    const server = await resolveServer(c);
+    const authorization = await startDeviceAuthorization({ client: c, server });
+    idp.approveDevice(authorization.userCode);
+    idp.setFault("id_token:bad-signature", { times: 1 });
+    const error = await pollDeviceAuthorization(authorization, {
+      client: c,
+      server,
+      sleep: sleepAdvancing,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCode.INVALID_ID_TOKEN });
+    // With a good signature the same flow completes, and the ID token is kept.
+    const again = await startDeviceAuthorization({ client: c, server });
+    idp.approveDevice(again.userCode);
+    const credentials = await pollDeviceAuthorization(again, {
+      client: c,
+      server,
+      sleep: sleepAdvancing,
+    });
+    expect(credentials.idToken).toBeTruthy();
+  });
+
   it("S49: slow_down adds 5 s to this and every later poll", async () => {
     const c = client();
     const server = await resolveServer(c);
