@@ -6,6 +6,12 @@ import { build } from "esbuild";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
+// The table of `latchkey token`'s options, from its commander definition, for the bin's quick
+// parse of that command (src/quick-parse.ts): commander itself is then not run on the hot path.
+const { collect, tokenCommand } = await import("../dist/config.js");
+const { describeOptions } = await import("../dist/quick-parse.js");
+const tokenOptions = describeOptions(tokenCommand(), (option) => option.parseArg === collect);
+
 // commander requires node:child_process at load time, for executable subcommands latchkey does
 // not have; loading it (and net, dgram, stream with it) costs every `latchkey token` a few ms.
 // commander gets a stand-in that loads the real module the first time it is used.
@@ -43,7 +49,10 @@ await build({
   sourcemap: "linked",
   legalComments: "linked",
   external: ["@latchkey/testing", "keytar", "@napi-rs/keyring", "undici", "yocto-spinner"],
-  define: { __LATCHKEY_VERSION__: JSON.stringify(pkg.version) },
+  define: {
+    __LATCHKEY_VERSION__: JSON.stringify(pkg.version),
+    __LATCHKEY_TOKEN_OPTIONS__: JSON.stringify(tokenOptions),
+  },
   banner: {
     js: 'import { createRequire as __latchkeyRequire } from "node:module"; const require = __latchkeyRequire(import.meta.url);',
   },

@@ -64,7 +64,8 @@ export function envOption(flags: string, description: string): Option {
   return option;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [
+/** @internal The parser of the repeatable options: each value is appended. */
+export const collect = (value: string, previous: string[] | undefined): string[] => [
   ...(previous ?? []),
   value,
 ];
@@ -323,4 +324,32 @@ export async function resolveConfig(
 /** Creates the program's subcommand with the common options. */
 export function commonCommand(name: string, description: string, requireClient = true): Command {
   return addCommonOptions(new Command(name).description(description), { requireClient });
+}
+
+/** The output formats of `latchkey token`. */
+export const TOKEN_FORMATS = ["raw", "json", "header", "exec-credential"] as const;
+/** One of {@link TOKEN_FORMATS}. */
+export type TokenFormat = (typeof TOKEN_FORMATS)[number];
+
+/**
+ * The `token` command and its options, without its action. `scripts/bundle.mjs` also builds it,
+ * to give the bin the table of options it parses `latchkey token` with (`quick-parse.ts`).
+ */
+export function tokenCommand(): Command {
+  return commonCommand(
+    "token",
+    "print a valid access token: stored, refreshed, or from a new login",
+  )
+    .addOption(
+      envOption("--format <format>", "raw | json | header | exec-credential")
+        .choices(TOKEN_FORMATS)
+        .default("raw"),
+    )
+    .addOption(
+      envOption(
+        "--min-validity <seconds>",
+        "refresh when the token expires within this many seconds",
+      ).default("60"),
+    )
+    .addOption(envOption("--no-login", "fail with exit code 4 instead of starting a login"));
 }

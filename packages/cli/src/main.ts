@@ -20,11 +20,14 @@ import {
   envOption,
   type ResolvedConfig,
   resolveConfig,
+  type TokenFormat,
+  tokenCommand,
 } from "./config.js";
 import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
 import { createOutput, type Output, printable } from "./output.js";
 import { loadProfile } from "./profile.js";
 import { createTransport } from "./transport.js";
+import { type OptionSources, type OptionTable, quickParse } from "./quick-parse.js";
 import { formatSummary, summarize } from "./summary.js";
 
 /** What the CLI runs against: injectable for tests, `process` by default. */
@@ -58,6 +61,11 @@ export interface Session {
 }
 
 declare const __LATCHKEY_VERSION__: string | undefined;
+declare const __LATCHKEY_TOKEN_OPTIONS__: OptionTable | undefined;
+
+// The bundle (scripts/bundle.mjs) inlines the table of `token`'s options, taken from commander.
+const QUICK_TOKEN_OPTIONS: OptionTable | undefined =
+  typeof __LATCHKEY_TOKEN_OPTIONS__ === "undefined" ? undefined : __LATCHKEY_TOKEN_OPTIONS__;
 
 // The bundle (scripts/bundle.mjs) inlines the version; unbundled, it is read from package.json.
 const VERSION: string =
@@ -69,8 +77,6 @@ const VERSION: string =
         }
       ).version;
 
-const TOKEN_FORMATS = ["raw", "json", "header", "exec-credential"] as const;
-type TokenFormat = (typeof TOKEN_FORMATS)[number];
 /** @internal */
 export type Opener = false | { command?: string } | ((url: string) => Promise<void>);
 
@@ -78,7 +84,7 @@ export type Opener = false | { command?: string } | ((url: string) => Promise<vo
  * Commander turns a boolean flag on whenever its variable is set; `LATCHKEY_NO_BROWSER=0` or
  * `LATCHKEY_INSECURE_SKIP_TLS_VERIFY=false` must mean off, as a user would expect.
  */
-function normalizeBooleanEnv(flags: CommonFlags, command: Command): void {
+function normalizeBooleanEnv(flags: CommonFlags, command: OptionSources): void {
   const target = flags as Record<string, unknown>;
   for (const option of command.options) {
     if (option.required || option.optional || option.envVar === undefined) continue;
@@ -90,7 +96,11 @@ function normalizeBooleanEnv(flags: CommonFlags, command: Command): void {
 }
 
 /** Flags > LATCHKEY_* > config-file profile > defaults (CLI.md). */
-async function applyProfile(flags: CommonFlags, command: Command, ctx: Context): Promise<void> {
+async function applyProfile(
+  flags: CommonFlags,
+  command: OptionSources,
+  ctx: Context,
+): Promise<void> {
   const name = flags.profile ?? "default";
   const profile = await loadProfile(ctx.env, name);
   const target = flags as Record<string, unknown>;
@@ -105,7 +115,7 @@ async function applyProfile(flags: CommonFlags, command: Command, ctx: Context):
 
 async function prepare(
   flags: CommonFlags,
-  command: Command,
+  command: OptionSources,
   ctx: Context,
   defaults: Parameters<typeof resolveConfig>[1] = {},
 ): Promise<Session> {
@@ -223,11 +233,50 @@ function summaryOf(
 
 type Runner = (action: () => Promise<void>) => void;
 
+type TokenFlags = CommonFlags & { format: TokenFormat; minValidity: string; login?: boolean };
+
+/** `latchkey token`, from commander's parse or the bin's quick one (`quick-parse.ts`). */
+async function runToken(
+  flags: TokenFlags,
+  command: OptionSources,
+  ctx: Context,
+  configureOut: (flags: CommonFlags, command: OptionSources) => void,
+): Promise<void> {
+  configureOut(flags, command);
+  const minValiditySeconds = Number(flags.minValidity);
+  if (!Number.isFinite(minValiditySeconds) || minValiditySeconds < 0) {
+    throw new ConfigurationError(
+      ErrorCode.CONFIG_INVALID,
+      "--min-validity must be a number of seconds.",
+    );
+  }
+  const session = await prepare(flags, command, ctx);
+  if (session.config.flow === "command") {
+    const credentials = await (await import("./flows.js")).obtain(session, ctx);
+    ctx.out.data(formatToken(credentials, flags.format, ctx.env));
+    return;
+  }
+  const options: Parameters<typeof getAccessToken>[0] = {
+    store: session.store,
+    key: session.config.key,
+    client: session.config.client,
+    server: session.server,
+    minValiditySeconds,
+    signal: ctx.signal,
+  };
+  if (session.lock) options.lock = session.lock;
+  if (flags.login !== false)
+    options.login = async () => (await import("./flows.js")).obtain(session, ctx);
+  const result = await getAccessToken(options);
+  ctx.out.debug(`token from ${result.source}`);
+  ctx.out.data(formatToken(result.credentials, flags.format, ctx.env));
+}
+
 function buildProgram(
   argv: readonly string[],
   ctx: Context,
   run: Runner,
-  configureOut: (flags: CommonFlags, command: Command) => void,
+  configureOut: (flags: CommonFlags, command: OptionSources) => void,
 ): Program {
   const program = new Program("latchkey")
     .description("Log in with OAuth 2.0 / OpenID Connect from the command line.")
@@ -259,55 +308,9 @@ function buildProgram(
       );
 
   const token = (): Command =>
-    commonCommand("token", "print a valid access token: stored, refreshed, or from a new login")
-      .addOption(
-        envOption("--format <format>", "raw | json | header | exec-credential")
-          .choices(TOKEN_FORMATS)
-          .default("raw"),
-      )
-      .addOption(
-        envOption(
-          "--min-validity <seconds>",
-          "refresh when the token expires within this many seconds",
-        ).default("60"),
-      )
-      .addOption(envOption("--no-login", "fail with exit code 4 instead of starting a login"))
-      .action(
-        (
-          flags: CommonFlags & { format: TokenFormat; minValidity: string; login?: boolean },
-          command: Command,
-        ) =>
-          run(async () => {
-            configureOut(flags, command);
-            const minValiditySeconds = Number(flags.minValidity);
-            if (!Number.isFinite(minValiditySeconds) || minValiditySeconds < 0) {
-              throw new ConfigurationError(
-                ErrorCode.CONFIG_INVALID,
-                "--min-validity must be a number of seconds.",
-              );
-            }
-            const session = await prepare(flags, command, ctx);
-            if (session.config.flow === "command") {
-              const credentials = await (await import("./flows.js")).obtain(session, ctx);
-              ctx.out.data(formatToken(credentials, flags.format, ctx.env));
-              return;
-            }
-            const options: Parameters<typeof getAccessToken>[0] = {
-              store: session.store,
-              key: session.config.key,
-              client: session.config.client,
-              server: session.server,
-              minValiditySeconds,
-              signal: ctx.signal,
-            };
-            if (session.lock) options.lock = session.lock;
-            if (flags.login !== false)
-              options.login = async () => (await import("./flows.js")).obtain(session, ctx);
-            const result = await getAccessToken(options);
-            ctx.out.debug(`token from ${result.source}`);
-            ctx.out.data(formatToken(result.credentials, flags.format, ctx.env));
-          }),
-      );
+    tokenCommand().action((flags: TokenFlags, command: Command) =>
+      run(() => runToken(flags, command, ctx, configureOut)),
+    );
 
   const refresh = (): Command =>
     commonCommand(
@@ -486,25 +489,35 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
   if ("stdin" in environment) {
     Object.defineProperty(ctx, "stdin", { get: () => environment.stdin, enumerable: true });
   }
-  let pending: Promise<void> | undefined;
-  const program = buildProgram(
-    environment.argv,
-    ctx,
-    (action) => {
-      pending = action();
-    },
-    (flags, command) => {
-      normalizeBooleanEnv(flags, command);
-      ctx.out = make(flags.verbose === true, flags.quiet === true && flags.verbose !== true);
-    },
-  );
-  const streams = {
-    writeOut: (text: string) => environment.stdout.write(text),
-    writeErr: (text: string) => environment.stderr.write(text),
+  const configureOut = (flags: CommonFlags, command: OptionSources): void => {
+    normalizeBooleanEnv(flags, command);
+    ctx.out = make(flags.verbose === true, flags.quiet === true && flags.verbose !== true);
   };
-  program.configureOutput(streams);
-  for (const command of program.commands) command.configureOutput(streams);
+  // The bin's quick way through `latchkey token` (quick-parse.ts); commander for all else.
+  const quick =
+    QUICK_TOKEN_OPTIONS !== undefined && environment.argv[0] === "token"
+      ? quickParse(environment.argv.slice(1), environment.env, QUICK_TOKEN_OPTIONS)
+      : undefined;
   try {
+    if (quick) {
+      await runToken(quick.flags as unknown as TokenFlags, quick.command, ctx, configureOut);
+      return ExitCode.OK;
+    }
+    let pending: Promise<void> | undefined;
+    const program = buildProgram(
+      environment.argv,
+      ctx,
+      (action) => {
+        pending = action();
+      },
+      configureOut,
+    );
+    const streams = {
+      writeOut: (text: string) => environment.stdout.write(text),
+      writeErr: (text: string) => environment.stderr.write(text),
+    };
+    program.configureOutput(streams);
+    for (const command of program.commands) command.configureOutput(streams);
     await program.parseAsync([...environment.argv], { from: "user" });
     if (pending) await pending;
     else if (environment.argv.length === 0) {
