@@ -65,25 +65,34 @@ function add(measure, ours, oursSpread, other, otherValue, unit, lowerIsBetter =
 }
 
 // `token` hot path: | case | median ms | p10–p90 ms | ratio | median peak RSS MiB | ratio |
+// One pair of rows per store measured (the keyring ones only inside a D-Bus session).
 {
   const node = find("token-hot-path.mjs", "node -e 0");
-  const lk = find("token-hot-path.mjs", "latchkey token");
-  add(
-    "`latchkey token` hot path, wall time (median)",
-    num(lk?.[1]),
-    lk?.[2] && `p10–p90 ${lk[2]} ms`,
-    "`node -e 0`",
-    num(node?.[1]),
-    "ms",
-  );
-  add(
-    "`latchkey token` hot path, peak RSS (median)",
-    num(lk?.[4]),
-    "",
-    "`node -e 0`",
-    num(node?.[4]),
-    "MiB",
-  );
+  const stores = [
+    ["file store", "latchkey token (file store)"],
+    ["OS keyring", "latchkey token (keyring)"],
+    ["OS keyring via --store auto", "latchkey token (--store auto"],
+  ];
+  for (const [store, label] of stores) {
+    const lk = find("token-hot-path.mjs", label);
+    if (!lk) continue;
+    add(
+      `\`latchkey token\` hot path, ${store}, wall time (median)`,
+      num(lk[1]),
+      lk[2] && `p10–p90 ${lk[2]} ms`,
+      "`node -e 0`",
+      num(node?.[1]),
+      "ms",
+    );
+    add(
+      `\`latchkey token\` hot path, ${store}, peak RSS (median)`,
+      num(lk[4]),
+      "",
+      "`node -e 0`",
+      num(node?.[4]),
+      "MiB",
+    );
+  }
 }
 // Full login: | case | median ms | p10–p90 ms | ratio |
 {
