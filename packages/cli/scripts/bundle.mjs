@@ -8,7 +8,7 @@ const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url),
 
 // The table of `latchkey token`'s options, from its commander definition, for the bin's quick
 // parse of that command (src/quick-parse.ts): commander itself is then not run on the hot path.
-const { collect, tokenCommand } = await import("../dist/config.js");
+const { collect, tokenCommand } = await import("../dist/options.js");
 const { describeOptions } = await import("../dist/quick-parse.js");
 const tokenOptions = describeOptions(tokenCommand(), (option) => option.parseArg === collect);
 

@@ -13,15 +13,11 @@ import {
 } from "@latchkey/core/store";
 import type { ServerMetadata } from "@latchkey/core";
 import { createCredentialLock, createTokenStore } from "@latchkey/keyring-store";
-import { type Command, CommanderError, Command as Program } from "commander";
 import {
   type CommonFlags,
-  commonCommand,
-  envOption,
   type ResolvedConfig,
   resolveConfig,
   type TokenFormat,
-  tokenCommand,
 } from "./config.js";
 import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
 import { createOutput, type Output, printable } from "./output.js";
@@ -231,7 +227,7 @@ function summaryOf(
   });
 }
 
-type Runner = (action: () => Promise<void>) => void;
+type ConfigureOut = (flags: CommonFlags, command: OptionSources) => void;
 
 type TokenFlags = CommonFlags & { format: TokenFormat; minValidity: string; login?: boolean };
 
@@ -240,7 +236,7 @@ async function runToken(
   flags: TokenFlags,
   command: OptionSources,
   ctx: Context,
-  configureOut: (flags: CommonFlags, command: OptionSources) => void,
+  configureOut: ConfigureOut,
 ): Promise<void> {
   configureOut(flags, command);
   const minValiditySeconds = Number(flags.minValidity);
@@ -272,198 +268,166 @@ async function runToken(
   ctx.out.data(formatToken(result.credentials, flags.format, ctx.env));
 }
 
-function buildProgram(
-  argv: readonly string[],
+/** `latchkey login`: log in now, whatever is stored, and store the result. */
+async function runLogin(
+  flags: CommonFlags & { json?: boolean },
+  command: OptionSources,
   ctx: Context,
-  run: Runner,
-  configureOut: (flags: CommonFlags, command: OptionSources) => void,
-): Program {
-  const program = new Program("latchkey")
-    .description("Log in with OAuth 2.0 / OpenID Connect from the command line.")
-    .version(VERSION, "--version", "print the version")
-    .showHelpAfterError("(run with --help for usage)")
-    .exitOverride();
-
-  const login = (): Command =>
-    commonCommand("login", "log in now, whatever is stored, and store the result")
-      .addOption(envOption("--json", "print a JSON summary (no secrets) on stdout"))
-      .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
-        run(async () => {
-          configureOut(flags, command);
-          const session = await prepare(flags, command, ctx);
-          if (session.config.flow === "command") {
-            throw new ConfigurationError(
-              ErrorCode.CONFIG_INVALID,
-              "--flow command has nothing to log in to; use `latchkey token`.",
-            );
-          }
-          const credentials = await (await import("./flows.js")).obtain(session, ctx);
-          await session.store.set(session.config.key, credentials);
-          const summary = summaryOf(session, credentials);
-          ctx.out.info(
-            `Logged in to ${new URL(session.config.key.issuer).host}${summary.subject ? ` as ${printable(summary.subject)}` : ""} (profile ${session.config.key.profile}, ${session.store.kind} store).`,
-          );
-          if (flags.json) ctx.out.data(JSON.stringify(summary));
-        }),
-      );
-
-  const token = (): Command =>
-    tokenCommand().action((flags: TokenFlags, command: Command) =>
-      run(() => runToken(flags, command, ctx, configureOut)),
+  configureOut: ConfigureOut,
+): Promise<void> {
+  configureOut(flags, command);
+  const session = await prepare(flags, command, ctx);
+  if (session.config.flow === "command") {
+    throw new ConfigurationError(
+      ErrorCode.CONFIG_INVALID,
+      "--flow command has nothing to log in to; use `latchkey token`.",
     );
-
-  const refresh = (): Command =>
-    commonCommand(
-      "refresh",
-      "refresh now with the stored refresh token; never starts a login",
-    ).action((flags: CommonFlags, command: Command) =>
-      run(async () => {
-        configureOut(flags, command);
-        const session = await prepare(flags, command, ctx);
-        const stored = await session.store.get(session.config.key);
-        if (!stored)
-          throw new LoginRequiredError(
-            ErrorCode.LOGIN_REQUIRED,
-            "Not logged in: nothing to refresh.",
-          );
-        if (!stored.refreshToken)
-          throw new LoginRequiredError(
-            ErrorCode.LOGIN_REQUIRED,
-            "The stored session has no refresh token; log in again.",
-          );
-        const result = await getAccessToken({
-          store: session.store,
-          key: session.config.key,
-          client: session.config.client,
-          server: session.server,
-          forceRefresh: true,
-          signal: ctx.signal,
-          ...(session.lock ? { lock: session.lock } : {}),
-        });
-        const expires =
-          result.credentials.expiresAt === undefined
-            ? ""
-            : `; valid until ${rfc3339(result.credentials.expiresAt)}`;
-        ctx.out.info(`Refreshed${expires}.`);
-      }),
-    );
-
-  const logout = (): Command =>
-    commonCommand("logout", "revoke the refresh token and delete what is stored; idempotent")
-      .addOption(envOption("--no-revoke", "only delete the local credentials"))
-      .action((flags: CommonFlags & { revoke?: boolean }, command: Command) =>
-        run(async () => {
-          configureOut(flags, command);
-          const session = await prepare(flags, command, ctx);
-          const stored = await session.store.get(session.config.key).catch((error: unknown) => {
-            // A corrupt record must still be deletable.
-            if (error instanceof LatchkeyError && error.code === ErrorCode.STORE_CORRUPT)
-              return undefined;
-            throw error;
-          });
-          if (stored && flags.revoke !== false) {
-            try {
-              const { revokeCredentials } = await import("./flows.js");
-              const outcome = await revokeCredentials({
-                client: session.config.client,
-                server: await session.server(),
-                credentials: stored,
-                signal: ctx.signal,
-              });
-              ctx.out.debug(
-                outcome === "revoked"
-                  ? "token revoked at the server"
-                  : "the server has no revocation endpoint",
-              );
-            } catch (error) {
-              if (!(error instanceof LatchkeyError) || error.code === ErrorCode.ABORTED)
-                throw error;
-              ctx.out.warn(
-                `Could not revoke the token at the server (${error.message}); it stays valid there until it expires. Local credentials are deleted anyway.`,
-              );
-            }
-          }
-          await session.store.delete(session.config.key);
-          ctx.out.info(
-            stored
-              ? `Logged out of ${new URL(session.config.key.issuer).host} (profile ${session.config.key.profile}).`
-              : "Not logged in; nothing to do.",
-          );
-        }),
-      );
-
-  const status = (): Command =>
-    commonCommand("status", "show the stored session (no secrets); exit 4 when logged out")
-      .addOption(envOption("--json", "print JSON"))
-      .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
-        run(async () => {
-          configureOut(flags, command);
-          const session = await prepare(flags, command, ctx);
-          const stored = await session.store.get(session.config.key);
-          const summary = summaryOf(session, stored);
-          ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
-          if (!stored) throw new LoginRequiredError(ErrorCode.LOGIN_REQUIRED, "Not logged in.");
-        }),
-      );
-
-  const demo = (): Command =>
-    commonCommand("demo", "run a real login against an embedded fake authorization server", false)
-      .addOption(envOption("--json", "print the summary as JSON on stdout"))
-      .action((flags: CommonFlags & { json?: boolean }, command: Command) =>
-        run(async () => {
-          configureOut(flags, command);
-          const { startFakeAuthorizationServer, followLoginRedirects } = await import(
-            "@latchkey/testing"
-          );
-          const idp = await startFakeAuthorizationServer({});
-          try {
-            ctx.out.info(
-              `Started a fake authorization server at ${idp.issuer} (it approves every login as "alice").`,
-            );
-            const demoFlags: CommonFlags = {
-              ...flags,
-              issuer: idp.issuer,
-              clientId: flags.clientId ?? "latchkey",
-              scope: flags.scope ?? ["openid", "profile"],
-            };
-            const session = await prepare(demoFlags, command, ctx, { storeKind: "memory" });
-            let opener: Opener | undefined;
-            const { browserUnavailableReason } = await import("./flows.js");
-            const reason =
-              session.config.browserCommand === undefined
-                ? browserUnavailableReason({ env: ctx.env })
-                : undefined;
-            if (session.config.openBrowser && reason) {
-              ctx.out.info(
-                `No browser can be opened here (${reason}); completing the demo login headlessly.`,
-              );
-              opener = async (url) => {
-                void followLoginRedirects(url).catch((error: unknown) =>
-                  ctx.out.warn(`headless login failed: ${String(error)}`),
-                );
-              };
-            }
-            const { interactive } = await import("./flows.js");
-            const credentials = await interactive(session, ctx, "browser", opener);
-            await session.store.set(session.config.key, credentials);
-            const summary = summaryOf(session, await session.store.get(session.config.key));
-            ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
-          } finally {
-            await idp.close();
-          }
-        }),
-      );
-
-  const commands: Record<string, () => Command> = { login, token, refresh, logout, status, demo };
-  // Only the command being run needs its twenty-odd options built (a few ms on every `latchkey
-  // token`); the others are there by name. Anything else (`--help`, `help`, a typo) builds all.
-  const invoked = argv[0] !== undefined && Object.hasOwn(commands, argv[0]) ? argv[0] : undefined;
-  for (const [name, make] of Object.entries(commands)) {
-    const command = invoked === undefined || invoked === name ? make() : new Program(name);
-    command.exitOverride().showHelpAfterError("(run with --help for usage)");
-    program.addCommand(command);
   }
-  return program;
+  const credentials = await (await import("./flows.js")).obtain(session, ctx);
+  await session.store.set(session.config.key, credentials);
+  const summary = summaryOf(session, credentials);
+  ctx.out.info(
+    `Logged in to ${new URL(session.config.key.issuer).host}${summary.subject ? ` as ${printable(summary.subject)}` : ""} (profile ${session.config.key.profile}, ${session.store.kind} store).`,
+  );
+  if (flags.json) ctx.out.data(JSON.stringify(summary));
+}
+
+/** `latchkey refresh`: refresh now with the stored refresh token; never starts a login. */
+async function runRefresh(
+  flags: CommonFlags,
+  command: OptionSources,
+  ctx: Context,
+  configureOut: ConfigureOut,
+): Promise<void> {
+  configureOut(flags, command);
+  const session = await prepare(flags, command, ctx);
+  const stored = await session.store.get(session.config.key);
+  if (!stored)
+    throw new LoginRequiredError(ErrorCode.LOGIN_REQUIRED, "Not logged in: nothing to refresh.");
+  if (!stored.refreshToken)
+    throw new LoginRequiredError(
+      ErrorCode.LOGIN_REQUIRED,
+      "The stored session has no refresh token; log in again.",
+    );
+  const result = await getAccessToken({
+    store: session.store,
+    key: session.config.key,
+    client: session.config.client,
+    server: session.server,
+    forceRefresh: true,
+    signal: ctx.signal,
+    ...(session.lock ? { lock: session.lock } : {}),
+  });
+  const expires =
+    result.credentials.expiresAt === undefined
+      ? ""
+      : `; valid until ${rfc3339(result.credentials.expiresAt)}`;
+  ctx.out.info(`Refreshed${expires}.`);
+}
+
+/** `latchkey logout`: revoke the refresh token and delete what is stored; idempotent. */
+async function runLogout(
+  flags: CommonFlags & { revoke?: boolean },
+  command: OptionSources,
+  ctx: Context,
+  configureOut: ConfigureOut,
+): Promise<void> {
+  configureOut(flags, command);
+  const session = await prepare(flags, command, ctx);
+  const stored = await session.store.get(session.config.key).catch((error: unknown) => {
+    // A corrupt record must still be deletable.
+    if (error instanceof LatchkeyError && error.code === ErrorCode.STORE_CORRUPT) return undefined;
+    throw error;
+  });
+  if (stored && flags.revoke !== false) {
+    try {
+      const { revokeCredentials } = await import("./flows.js");
+      const outcome = await revokeCredentials({
+        client: session.config.client,
+        server: await session.server(),
+        credentials: stored,
+        signal: ctx.signal,
+      });
+      ctx.out.debug(
+        outcome === "revoked"
+          ? "token revoked at the server"
+          : "the server has no revocation endpoint",
+      );
+    } catch (error) {
+      if (!(error instanceof LatchkeyError) || error.code === ErrorCode.ABORTED) throw error;
+      ctx.out.warn(
+        `Could not revoke the token at the server (${error.message}); it stays valid there until it expires. Local credentials are deleted anyway.`,
+      );
+    }
+  }
+  await session.store.delete(session.config.key);
+  ctx.out.info(
+    stored
+      ? `Logged out of ${new URL(session.config.key.issuer).host} (profile ${session.config.key.profile}).`
+      : "Not logged in; nothing to do.",
+  );
+}
+
+/** `latchkey status`: the stored session, without secrets; exit 4 when logged out. */
+async function runStatus(
+  flags: CommonFlags & { json?: boolean },
+  command: OptionSources,
+  ctx: Context,
+  configureOut: ConfigureOut,
+): Promise<void> {
+  configureOut(flags, command);
+  const session = await prepare(flags, command, ctx);
+  const stored = await session.store.get(session.config.key);
+  const summary = summaryOf(session, stored);
+  ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
+  if (!stored) throw new LoginRequiredError(ErrorCode.LOGIN_REQUIRED, "Not logged in.");
+}
+
+/** `latchkey demo`: a real login against an embedded fake authorization server. */
+async function runDemo(
+  flags: CommonFlags & { json?: boolean },
+  command: OptionSources,
+  ctx: Context,
+  configureOut: ConfigureOut,
+): Promise<void> {
+  configureOut(flags, command);
+  const { startFakeAuthorizationServer, followLoginRedirects } = await import("@latchkey/testing");
+  const idp = await startFakeAuthorizationServer({});
+  try {
+    ctx.out.info(
+      `Started a fake authorization server at ${idp.issuer} (it approves every login as "alice").`,
+    );
+    const demoFlags: CommonFlags = {
+      ...flags,
+      issuer: idp.issuer,
+      clientId: flags.clientId ?? "latchkey",
+      scope: flags.scope ?? ["openid", "profile"],
+    };
+    const session = await prepare(demoFlags, command, ctx, { storeKind: "memory" });
+    let opener: Opener | undefined;
+    const { browserUnavailableReason } = await import("./flows.js");
+    const reason =
+      session.config.browserCommand === undefined
+        ? browserUnavailableReason({ env: ctx.env })
+        : undefined;
+    if (session.config.openBrowser && reason) {
+      ctx.out.info(
+        `No browser can be opened here (${reason}); completing the demo login headlessly.`,
+      );
+      opener = async (url) => {
+        void followLoginRedirects(url).catch((error: unknown) =>
+          ctx.out.warn(`headless login failed: ${String(error)}`),
+        );
+      };
+    }
+    const { interactive } = await import("./flows.js");
+    const credentials = await interactive(session, ctx, "browser", opener);
+    await session.store.set(session.config.key, credentials);
+    const summary = summaryOf(session, await session.store.get(session.config.key));
+    ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
+  } finally {
+    await idp.close();
+  }
 }
 
 /**
@@ -503,38 +467,25 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
       await runToken(quick.flags as unknown as TokenFlags, quick.command, ctx, configureOut);
       return ExitCode.OK;
     }
-    let pending: Promise<void> | undefined;
-    const program = buildProgram(
-      environment.argv,
-      ctx,
-      (action) => {
-        pending = action();
+    const { runProgram } = await import("./program.js");
+    const outcome = await runProgram({
+      argv: environment.argv,
+      version: VERSION,
+      actions: {
+        // Commander has parsed the flags with the very options these functions read.
+        login: (flags, command) => runLogin(flags as CommonFlags, command, ctx, configureOut),
+        token: (flags, command) =>
+          runToken(flags as unknown as TokenFlags, command, ctx, configureOut),
+        refresh: (flags, command) => runRefresh(flags as CommonFlags, command, ctx, configureOut),
+        logout: (flags, command) => runLogout(flags as CommonFlags, command, ctx, configureOut),
+        status: (flags, command) => runStatus(flags as CommonFlags, command, ctx, configureOut),
+        demo: (flags, command) => runDemo(flags as CommonFlags, command, ctx, configureOut),
       },
-      configureOut,
-    );
-    const streams = {
-      writeOut: (text: string) => environment.stdout.write(text),
-      writeErr: (text: string) => environment.stderr.write(text),
-    };
-    program.configureOutput(streams);
-    for (const command of program.commands) command.configureOutput(streams);
-    await program.parseAsync([...environment.argv], { from: "user" });
-    if (pending) await pending;
-    else if (environment.argv.length === 0) {
-      program.outputHelp({ error: true });
-      return ExitCode.USAGE;
-    }
-    return ExitCode.OK;
+      writeOut: (text) => environment.stdout.write(text),
+      writeErr: (text) => environment.stderr.write(text),
+    });
+    return outcome === "usage" ? ExitCode.USAGE : ExitCode.OK;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (
-        error.code === "commander.helpDisplayed" ||
-        error.code === "commander.version" ||
-        error.code === "commander.help"
-      )
-        return ExitCode.OK;
-      return ExitCode.USAGE;
-    }
     const code = exitCodeFor(error);
     const out = ctx.out;
     if (error instanceof LatchkeyError) {

@@ -4,7 +4,7 @@
 // the sources. Whatever it is unsure of, it must leave to commander.
 import type { Command } from "commander";
 import { afterEach, describe, expect, it } from "vitest";
-import { collect, tokenCommand } from "../src/config.js";
+import { collect, tokenCommand } from "../src/options.js";
 import { describeOptions, type OptionTable, quickParse } from "../src/quick-parse.js";
 
 const table: OptionTable = describeOptions(tokenCommand(), (option) => option.parseArg === collect);
