@@ -17,31 +17,39 @@ process.on("SIGTERM", onSignal);
  * a script's) loads net and stream and costs `latchkey token` about 4 ms; a token is one
  * synchronous write. A reader that went away (EPIPE, as with `| head -c0`) gets nothing more,
  * quietly, like any Unix filter; any other refusal (a full non-blocking pipe) sends the rest
- * through `process.stdout`.
+ * through `process.stdout`. Not on Windows, whose console wants `process.stdout`'s UTF-16 writes.
  */
-let stdoutState: "fd" | "stream" | "closed" = "fd";
+let stdoutState: "fd" | "stream" | "closed" = process.platform === "win32" ? "stream" : "fd";
+let stdoutWatched = false;
+
+/** `process.stdout`, with a closed reader (EPIPE) ending the output instead of the process. */
+function stdoutStream(): NodeJS.WriteStream {
+  if (!stdoutWatched) {
+    stdoutWatched = true;
+    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      stdoutState = "closed";
+    });
+  }
+  return process.stdout;
+}
+
 function writeStdout(text: string): boolean {
   if (stdoutState === "closed") return false;
-  if (stdoutState === "fd") {
-    const bytes = Buffer.from(text, "utf8");
-    let written = 0;
-    try {
-      while (written < bytes.length) written += writeSync(1, bytes, written);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EPIPE") {
-        stdoutState = "closed";
-        return false;
-      }
-      stdoutState = "stream";
-      process.stdout.on("error", (streamError: NodeJS.ErrnoException) => {
-        if (streamError.code !== "EPIPE") throw streamError;
-        stdoutState = "closed";
-      });
-      return process.stdout.write(bytes.subarray(written));
+  if (stdoutState === "stream") return stdoutStream().write(text);
+  const bytes = Buffer.from(text, "utf8");
+  let written = 0;
+  try {
+    while (written < bytes.length) written += writeSync(1, bytes, written);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EPIPE") {
+      stdoutState = "closed";
+      return false;
     }
+    stdoutState = "stream";
+    return stdoutStream().write(bytes.subarray(written));
   }
-  return process.stdout.write(text);
 }
 
 const code = await runCli({
