@@ -227,18 +227,10 @@ function summaryOf(
   });
 }
 
-type ConfigureOut = (flags: CommonFlags, command: OptionSources) => void;
-
 type TokenFlags = CommonFlags & { format: TokenFormat; minValidity: string; login?: boolean };
 
 /** `latchkey token`, from commander's parse or the bin's quick one (`quick-parse.ts`). */
-async function runToken(
-  flags: TokenFlags,
-  command: OptionSources,
-  ctx: Context,
-  configureOut: ConfigureOut,
-): Promise<void> {
-  configureOut(flags, command);
+async function runToken(flags: TokenFlags, command: OptionSources, ctx: Context): Promise<void> {
   const minValiditySeconds = Number(flags.minValidity);
   if (!Number.isFinite(minValiditySeconds) || minValiditySeconds < 0) {
     throw new ConfigurationError(
@@ -273,9 +265,7 @@ async function runLogin(
   flags: CommonFlags & { json?: boolean },
   command: OptionSources,
   ctx: Context,
-  configureOut: ConfigureOut,
 ): Promise<void> {
-  configureOut(flags, command);
   const session = await prepare(flags, command, ctx);
   if (session.config.flow === "command") {
     throw new ConfigurationError(
@@ -293,13 +283,7 @@ async function runLogin(
 }
 
 /** `latchkey refresh`: refresh now with the stored refresh token; never starts a login. */
-async function runRefresh(
-  flags: CommonFlags,
-  command: OptionSources,
-  ctx: Context,
-  configureOut: ConfigureOut,
-): Promise<void> {
-  configureOut(flags, command);
+async function runRefresh(flags: CommonFlags, command: OptionSources, ctx: Context): Promise<void> {
   const session = await prepare(flags, command, ctx);
   const stored = await session.store.get(session.config.key);
   if (!stored)
@@ -330,9 +314,7 @@ async function runLogout(
   flags: CommonFlags & { revoke?: boolean },
   command: OptionSources,
   ctx: Context,
-  configureOut: ConfigureOut,
 ): Promise<void> {
-  configureOut(flags, command);
   const session = await prepare(flags, command, ctx);
   const stored = await session.store.get(session.config.key).catch((error: unknown) => {
     // A corrupt record must still be deletable.
@@ -373,9 +355,7 @@ async function runStatus(
   flags: CommonFlags & { json?: boolean },
   command: OptionSources,
   ctx: Context,
-  configureOut: ConfigureOut,
 ): Promise<void> {
-  configureOut(flags, command);
   const session = await prepare(flags, command, ctx);
   const stored = await session.store.get(session.config.key);
   const summary = summaryOf(session, stored);
@@ -388,9 +368,7 @@ async function runDemo(
   flags: CommonFlags & { json?: boolean },
   command: OptionSources,
   ctx: Context,
-  configureOut: ConfigureOut,
 ): Promise<void> {
-  configureOut(flags, command);
   const { startFakeAuthorizationServer, followLoginRedirects } = await import("@latchkey/testing");
   const idp = await startFakeAuthorizationServer({});
   try {
@@ -453,10 +431,14 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
   if ("stdin" in environment) {
     Object.defineProperty(ctx, "stdin", { get: () => environment.stdin, enumerable: true });
   }
-  const configureOut = (flags: CommonFlags, command: OptionSources): void => {
-    normalizeBooleanEnv(flags, command);
-    ctx.out = make(flags.verbose === true, flags.quiet === true && flags.verbose !== true);
-  };
+  // Every command starts the same way: its output set up from -v/-q (and the environment).
+  const act =
+    <F>(run: (flags: F, command: OptionSources, ctx: Context) => Promise<void>) =>
+    (flags: Record<string, unknown>, command: OptionSources): Promise<void> => {
+      normalizeBooleanEnv(flags as CommonFlags, command);
+      ctx.out = make(flags.verbose === true, flags.quiet === true && flags.verbose !== true);
+      return run(flags as F, command, ctx);
+    };
   // The bin's quick way through `latchkey token` (quick-parse.ts); commander for all else.
   const quick =
     QUICK_TOKEN_OPTIONS !== undefined && environment.argv[0] === "token"
@@ -464,22 +446,21 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
       : undefined;
   try {
     if (quick) {
-      await runToken(quick.flags as unknown as TokenFlags, quick.command, ctx, configureOut);
+      await act(runToken)(quick.flags, quick.command);
       return ExitCode.OK;
     }
     const { runProgram } = await import("./program.js");
     const outcome = await runProgram({
       argv: environment.argv,
       version: VERSION,
+      // Commander has parsed the flags with the very options these functions read.
       actions: {
-        // Commander has parsed the flags with the very options these functions read.
-        login: (flags, command) => runLogin(flags as CommonFlags, command, ctx, configureOut),
-        token: (flags, command) =>
-          runToken(flags as unknown as TokenFlags, command, ctx, configureOut),
-        refresh: (flags, command) => runRefresh(flags as CommonFlags, command, ctx, configureOut),
-        logout: (flags, command) => runLogout(flags as CommonFlags, command, ctx, configureOut),
-        status: (flags, command) => runStatus(flags as CommonFlags, command, ctx, configureOut),
-        demo: (flags, command) => runDemo(flags as CommonFlags, command, ctx, configureOut),
+        login: act(runLogin),
+        token: act(runToken),
+        refresh: act(runRefresh),
+        logout: act(runLogout),
+        status: act(runStatus),
+        demo: act(runDemo),
       },
       writeOut: (text) => environment.stdout.write(text),
       writeErr: (text) => environment.stderr.write(text),
