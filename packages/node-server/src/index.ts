@@ -10,6 +10,7 @@ export type {
   LoginEvent,
   LoginMode,
   LoginModeChoice,
+  LoopbackPromptEvent,
 } from "./login.js";
 export {
   chooseLoginMode,

@@ -22,8 +22,8 @@ import { type CallbackServerOptions, startCallbackServer } from "./callback-serv
 import type { ResultPageOptions } from "./pages.js";
 import { escapeTerminal } from "./terminal.js";
 
-/** What {@link loginWithBrowser} reports while it works, so that a CLI can print it. */
-export type BrowserLoginEvent =
+/** The events of a loopback login that both {@link loginWithBrowser} and {@link interactiveLogin} report. */
+export type LoopbackPromptEvent =
   | { type: "listening"; redirectUri: string }
   | {
       type: "authorization-url";
@@ -32,7 +32,11 @@ export type BrowserLoginEvent =
       /** Whether latchkey will try to open a browser for it. */
       opening: boolean;
     }
-  | { type: "browser-opened" }
+  | { type: "browser-opened" };
+
+/** What {@link loginWithBrowser} reports while it works, so that a CLI can print it. */
+export type BrowserLoginEvent =
+  | LoopbackPromptEvent
   | { type: "browser-failed"; error: LatchkeyError }
   | { type: "callback-received" }
   | { type: "token-exchanged" };
@@ -57,15 +61,7 @@ export type LoginEvent =
       /** Another login with the same issuer, client and request was running: this call shares it. */
       type: "joined";
     }
-  | { type: "listening"; redirectUri: string }
-  | {
-      type: "authorization-url";
-      /** Where the user must go. Holds `state`: show it only as the user's prompt, never in logs. */
-      url: string;
-      /** Whether latchkey will try to open a browser for it. */
-      opening: boolean;
-    }
-  | { type: "browser-opened" }
+  | LoopbackPromptEvent
   | {
       /** The browser could not be opened (`BROWSER_FAILED`); the login goes on. */
       type: "browser-failed";

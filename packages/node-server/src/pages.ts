@@ -13,28 +13,21 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** @internal One colour scheme of the default pages. */
+export interface PageColors {
+  readonly background: string;
+  readonly card: string;
+  readonly text: string;
+  readonly muted: string;
+  readonly ok: string;
+  readonly fail: string;
+}
+
 /**
  * @internal The colours of the default pages, light and dark: every text colour has a contrast
  * of at least 4.5:1 (WCAG AA) with its background; the tests check it.
  */
-export const PALETTE: {
-  readonly light: {
-    readonly background: string;
-    readonly card: string;
-    readonly text: string;
-    readonly muted: string;
-    readonly ok: string;
-    readonly fail: string;
-  };
-  readonly dark: {
-    readonly background: string;
-    readonly card: string;
-    readonly text: string;
-    readonly muted: string;
-    readonly ok: string;
-    readonly fail: string;
-  };
-} = {
+export const PALETTE: { readonly light: PageColors; readonly dark: PageColors } = {
   light: {
     background: "#f6f7f9",
     card: "#ffffff",
