@@ -20,6 +20,7 @@ import {
   openKeyringBackend,
 } from "./backend.js";
 import { serializeForStore } from "./record.js";
+import { withTimeout } from "./timeout.js";
 import { canReadSecretServiceDirectly } from "./secret-service.js";
 import { randomHex, sha256Hex } from "./digest.js";
 
@@ -123,17 +124,7 @@ export class KeyringTokenStore implements TokenStore {
       await this.#call(() => this.backend.setPassword(this.service, account, "probe"));
       await this.#call(() => this.backend.deletePassword(this.service, account));
     };
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(keyringUnavailable("timeout")), timeoutMs);
-      timer.unref?.();
-    });
-    try {
-      await Promise.race([attempt(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(attempt(), options.timeoutMs ?? 10_000, () => keyringUnavailable("timeout"));
   }
 
   /**
@@ -355,16 +346,9 @@ async function readStored(
   key: CredentialKey,
   options: { timeoutMs?: number },
 ): Promise<Credentials | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), options.timeoutMs ?? 10_000);
-    timer.unref?.();
-  });
-  try {
-    return await Promise.race([store.get(key).catch(() => undefined), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withTimeout(store.get(key), options.timeoutMs ?? 10_000, () => new Error("timeout")).catch(
+    () => undefined,
+  );
 }
 
 function chunkAccount(account: string, generation: string, index: number): string {

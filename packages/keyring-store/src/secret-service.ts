@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import { withTimeout } from "./timeout.js";
 
 /**
  * A read-only Secret Service client that speaks D-Bus itself, for the one call on the hot path
@@ -551,7 +552,7 @@ export async function openSecretServiceReader(
     throw new SecretServiceReadError("no unix D-Bus session address");
   }
   const timeoutMs = options.timeoutMs ?? 2000;
-  const socket = await withTimeout(connectTo(path), timeoutMs);
+  const socket = await withTimeout(connectTo(path), timeoutMs, () => noAnswer(timeoutMs));
   const connection = new Connection(socket);
   const hello = connection.call({
     destination: "org.freedesktop.DBus",
@@ -625,6 +626,7 @@ class SessionReader implements SecretServiceReader {
     const [[unlocked, locked], session] = await withTimeout(
       Promise.all([search, this.session]),
       this.timeoutMs,
+      () => noAnswer(this.timeoutMs),
     );
     if (!Array.isArray(unlocked) || !Array.isArray(locked)) {
       throw new SecretServiceReadError("bad SearchItems reply");
@@ -644,6 +646,7 @@ class SessionReader implements SecretServiceReader {
         body: [session],
       }),
       this.timeoutMs,
+      () => noAnswer(this.timeoutMs),
     );
     const value = Array.isArray(secret) ? secret[2] : undefined;
     if (!(value instanceof Uint8Array)) throw new SecretServiceReadError("bad GetSecret reply");
@@ -655,6 +658,9 @@ class SessionReader implements SecretServiceReader {
   }
 }
 
+const noAnswer = (ms: number): SecretServiceReadError =>
+  new SecretServiceReadError(`no answer within ${ms} ms`);
+
 function concat(parts: Uint8Array[]): Uint8Array {
   const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;
@@ -663,16 +669,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
     offset += part.length;
   }
   return joined;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  // Whatever loses the race must not become an unhandled rejection.
-  promise.catch(() => {});
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SecretServiceReadError(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Options of {@link canReadSecretServiceDirectly}. */
