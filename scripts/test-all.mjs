@@ -10,7 +10,8 @@ import { installSystemPackages } from "./system-packages.mjs";
 const root = new URL("..", import.meta.url).pathname;
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
 // keytar builds from source here (no prebuilt download): against the system's Node headers.
-if (!env.npm_config_nodedir && existsSync("/usr/include/node/node.h")) env.npm_config_nodedir = "/usr";
+if (!env.npm_config_nodedir && existsSync("/usr/include/node/node.h"))
+  env.npm_config_nodedir = "/usr";
 
 function run(command, args, options = {}) {
   console.error(`\n$ ${command} ${args.join(" ")}`);
@@ -36,7 +37,10 @@ if (system.installed.length) {
   steps.push(["rebuild native addons", run("pnpm", ["rebuild"])]);
 }
 steps.push(["build", run("pnpm", ["exec", "turbo", "run", "build", "--output-logs=errors-only"])]);
-steps.push(["lint", run("pnpm", ["exec", "biome", "lint", "."])]);
+// Format, lint and import order: what `biome check` reports is what a reviewer would.
+steps.push(["biome check", run("pnpm", ["exec", "biome", "check", "."])]);
+// Every changeset must parse, or no release can be cut (`changeset version` fails the same way).
+steps.push(["changeset status", run("pnpm", ["exec", "changeset", "status"])]);
 steps.push([
   "typecheck",
   run("pnpm", ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]),

@@ -1,3 +1,3 @@
+export { ExitCode, exitCodeFor } from "./exit-codes.js";
 export type { CliEnvironment } from "./main.js";
 export { runCli } from "./main.js";
-export { ExitCode, exitCodeFor } from "./exit-codes.js";

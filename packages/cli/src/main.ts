@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import type { Writable } from "node:stream";
+import type { ServerMetadata } from "@latchkey/core";
 import {
+  ConfigurationError,
   type CredentialLock,
   type Credentials,
-  ConfigurationError,
   ErrorCode,
   getAccessToken,
   LatchkeyError,
@@ -11,7 +12,6 @@ import {
   redactUrl,
   type TokenStore,
 } from "@latchkey/core/store";
-import type { ServerMetadata } from "@latchkey/core";
 import { createCredentialLock, createTokenStore } from "@latchkey/keyring-store";
 import {
   type CommonFlags,
@@ -22,9 +22,9 @@ import {
 import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
 import { createOutput, type Output, printable } from "./output.js";
 import { loadProfile } from "./profile.js";
-import { createTransport } from "./transport.js";
 import { type OptionSources, type OptionTable, quickParse } from "./quick-parse.js";
 import { formatSummary, summarize } from "./summary.js";
+import { createTransport } from "./transport.js";
 
 /** What the CLI runs against: injectable for tests, `process` by default. */
 export interface CliEnvironment {

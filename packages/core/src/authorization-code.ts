@@ -5,13 +5,13 @@ import type { ServerMetadata } from "./discovery.js";
 import { ConfigurationError, ErrorCode, type OAuthErrorDetails, ProtocolError } from "./errors.js";
 import { clientTransport, mapOauthError, sanitizeDescription } from "./http.js";
 import { decodeJwtClaims } from "./jwt.js";
-import { redactUrl } from "./redact.js";
 import {
   calculateCodeChallenge,
   generateCodeVerifier,
   generateNonce,
   generateState,
 } from "./pkce.js";
+import { redactUrl } from "./redact.js";
 import { postToken, resourceParams, scopeString, toCredentials, wantsOpenId } from "./tokens.js";
 
 /**

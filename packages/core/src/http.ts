@@ -1,7 +1,6 @@
 import * as oauth from "oauth4webapi";
 import type { ClientOptions, FetchLike } from "./config.js";
 import { isRecord } from "./credentials.js";
-import { redactUrl } from "./redact.js";
 import {
   ErrorCode,
   LatchkeyError,
@@ -9,6 +8,7 @@ import {
   ProtocolError,
   TransportError,
 } from "./errors.js";
+import { redactUrl } from "./redact.js";
 
 /** @internal What the transport of a client is made of. */
 export type TransportClient = Pick<ClientOptions, "fetch" | "requestTimeoutMs">;

@@ -1,6 +1,6 @@
 // The whole public API: everything of `@latchkey/core/store` (credentials, the store contract,
 // errors, getAccessToken; its names are listed there, once), plus the protocol.
-export * from "./store.js";
+
 export type {
   AuthorizationCodeFlowState,
   AwaitingCallbackState,
@@ -47,5 +47,6 @@ export {
 } from "./pkce.js";
 export type { AuthorizedFetchOptions, UserInfoOptions } from "./resource.js";
 export { createAuthorizedFetch, fetchUserInfo } from "./resource.js";
+export * from "./store.js";
 export type { RefreshOptions, ToCredentialsOptions, TokenResponse } from "./tokens.js";
 export { refreshCredentials, TokenResponseSchema, toCredentials } from "./tokens.js";

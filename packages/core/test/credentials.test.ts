@@ -3,10 +3,10 @@ import {
   type Credentials,
   ErrorCode,
   isExpiring,
-  parseStoredCredentials,
   ProtocolError,
-  serializeCredentials,
+  parseStoredCredentials,
   StoreError,
+  serializeCredentials,
   toCredentials,
 } from "../src/index.js";
 

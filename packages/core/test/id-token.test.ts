@@ -1,10 +1,10 @@
 // The ID-token signature check (S43, S45) on crypto.subtle, with real keys and a JWKS served by
 // an injected transport. The claims are oauth4webapi's to check; only the signature is here.
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { ClientOptions, ServerMetadata } from "../src/index.js";
-import { ErrorCode } from "../src/index.js";
 import { clientTransport } from "../src/http.js";
 import { verifyIdTokenSignature, withSafeIdTokenAlgorithms } from "../src/id-token.js";
+import type { ClientOptions, ServerMetadata } from "../src/index.js";
+import { ErrorCode } from "../src/index.js";
 import { b64u, createKey, signJwt, type TestAlg, type TestKey } from "./support/jws.js";
 
 const JWKS_URI = "https://idp.example/jwks";

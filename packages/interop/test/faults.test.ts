@@ -1,4 +1,5 @@
-import { cpSync, existsSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type FakeFaultName,
@@ -7,8 +8,6 @@ import {
 } from "@latchkey/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FOLLOW_BROWSER, killAll, latchkey, type RunResult, snapshot } from "./support/cli.js";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 
 // Fault injection on every network step of the CLI (S33, S51, CLI.md exit codes): the fake
 // server answers 5xx, drops the connection, sends malformed JSON or a proxy's HTML error page.

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import {
+  beginAuthorization,
   type ClientOptions,
   clientCredentialsGrant,
   ErrorCode,
@@ -9,7 +10,6 @@ import {
   refreshCredentials,
   resolveServer,
   revokeToken,
-  beginAuthorization,
 } from "@latchkey/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { browse } from "./fixtures/oidc-browser.mjs";

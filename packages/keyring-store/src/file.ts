@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import {
   chmod,
   type FileHandle,
@@ -8,7 +9,6 @@ import {
   stat,
   unlink,
 } from "node:fs/promises";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
   type CredentialKey,
@@ -19,8 +19,8 @@ import {
   StoreError,
   type TokenStore,
 } from "@latchkey/core/store";
-import { serializeForStore } from "./record.js";
 import { randomHex, sha256Hex } from "./digest.js";
+import { serializeForStore } from "./record.js";
 
 /** Options of {@link FileTokenStore}. */
 export interface FileTokenStoreOptions {

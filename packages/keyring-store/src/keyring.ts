@@ -19,10 +19,10 @@ import {
   keyringUnavailable,
   openKeyringBackend,
 } from "./backend.js";
-import { serializeForStore } from "./record.js";
-import { withTimeout } from "./timeout.js";
-import { canReadSecretServiceDirectly } from "./secret-service.js";
 import { randomHex, sha256Hex } from "./digest.js";
+import { serializeForStore } from "./record.js";
+import { canReadSecretServiceDirectly } from "./secret-service.js";
+import { withTimeout } from "./timeout.js";
 
 /** The keyring service name entries are stored under by default. */
 export const DEFAULT_KEYRING_SERVICE = "latchkey";

@@ -8,9 +8,9 @@ import {
   StoreError,
   TransportError,
 } from "@latchkey/core/store";
+import { randomHex } from "./digest.js";
 import { defaultStoreDirectory, type StoreEnvironment } from "./directory.js";
 import { fileStem } from "./file.js";
-import { randomHex } from "./digest.js";
 
 /**
  * Core's `CredentialLock`, the type of `getAccessToken`'s `lock` option (core does not export

@@ -10,7 +10,7 @@
 //              fail under CI (CI=true) and are skipped with that reason elsewhere.
 // Arguments are passed on to `vitest run`.
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 

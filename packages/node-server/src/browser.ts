@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants, existsSync } from "node:fs";
 import { release } from "node:os";
-import { delimiter as posixDelimiter, isAbsolute, join } from "node:path";
+import { isAbsolute, join, delimiter as posixDelimiter } from "node:path";
 import { ConfigurationError, ErrorCode, LatchkeyError } from "@latchkey/core";
 
 /** Options of {@link openBrowser}, {@link resolveBrowser} and {@link browserUnavailableReason}. */

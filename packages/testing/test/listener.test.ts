@@ -1,6 +1,6 @@
-import { createServer, type Server } from "node:http";
-import { createConnection, type AddressInfo } from "node:net";
 import { createHash, randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import { type AddressInfo, createConnection } from "node:net";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { followLoginRedirects, startFakeAuthorizationServer } from "../src/index.js";
 

@@ -1,8 +1,8 @@
 // The ID-token signature check (S43) on Chromium's crypto.subtle: every algorithm family.
 import { describe, expect, it } from "vitest";
-import { ErrorCode, type ClientOptions } from "../../src/index.js";
 import { clientTransport } from "../../src/http.js";
 import { verifyIdTokenSignature } from "../../src/id-token.js";
+import { type ClientOptions, ErrorCode } from "../../src/index.js";
 import { createKey, signJwt, type TestAlg } from "../support/jws.js";
 
 const CLAIMS = { iss: "https://idp.example", sub: "alice", aud: "cli", iat: 1, exp: 2 };
