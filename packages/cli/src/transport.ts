@@ -47,10 +47,10 @@ export async function createTransport(options: TransportOptions): Promise<FetchL
     requestTls: tls,
   };
   const env = options.env;
-  if (env.HTTP_PROXY ?? env.http_proxy)
-    agentOptions.httpProxy = (env.HTTP_PROXY ?? env.http_proxy) as string;
-  if (env.HTTPS_PROXY ?? env.https_proxy)
-    agentOptions.httpsProxy = (env.HTTPS_PROXY ?? env.https_proxy) as string;
+  const httpProxy = proxyUrl(env, "HTTP_PROXY");
+  if (httpProxy) agentOptions.httpProxy = httpProxy;
+  const httpsProxy = proxyUrl(env, "HTTPS_PROXY");
+  if (httpsProxy) agentOptions.httpsProxy = httpsProxy;
   if (env.NO_PROXY ?? env.no_proxy) agentOptions.noProxy = (env.NO_PROXY ?? env.no_proxy) as string;
   const dispatcher = new undici.EnvHttpProxyAgent(agentOptions);
   return (input, init) =>
@@ -58,4 +58,35 @@ export async function createTransport(options: TransportOptions): Promise<FetchL
       ...(init as Parameters<typeof undici.fetch>[1]),
       dispatcher,
     }) as unknown as Promise<Response>;
+}
+
+/**
+ * The proxy a variable names (upper case first, then lower case, as curl reads them), as an
+ * absolute URL. A value without a scheme (`127.0.0.1:3128`, `proxy.corp`) means `http://`, as in
+ * curl; a scheme undici cannot speak (`socks5://`) or a value that is no URL is a configuration
+ * error (exit 2) whose message names the variable but never repeats the value, which may hold a
+ * password.
+ */
+export function proxyUrl(
+  env: TransportOptions["env"],
+  name: "HTTP_PROXY" | "HTTPS_PROXY",
+): string | undefined {
+  const raw = (env[name] || env[name.toLowerCase()])?.trim();
+  if (!raw) return undefined;
+  const withScheme = /^[a-z][a-z\d+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(withScheme);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !parsed.hostname || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+    throw new ConfigurationError(
+      ErrorCode.CONFIG_INVALID,
+      `${name} is not a usable proxy address: give http://HOST:PORT or https://HOST:PORT${
+        parsed ? ` (${parsed.protocol.slice(0, -1)} proxies are not supported)` : ""
+      }.`,
+    );
+  }
+  return parsed.href;
 }

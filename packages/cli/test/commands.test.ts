@@ -1,13 +1,11 @@
 import { writeFileSync } from "node:fs";
-import { createServer, request as httpRequest, type Server } from "node:http";
-import { type AddressInfo, connect } from "node:net";
 import { join } from "node:path";
 import {
   type RunningFakeAuthorizationServer,
   startFakeAuthorizationServer,
 } from "@latchkey/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
+import { BROWSER, cleanEnv, latchkey, startProxy, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer;
 let storeDir: string;
@@ -199,58 +197,25 @@ describe("--flow command", () => {
 });
 
 describe("HTTP proxy", () => {
-  let proxy: Server;
-  let seen: string[];
-  afterEach(async () => {
-    await new Promise((resolve) => proxy.close(resolve));
-  });
-
   it("HTTP_PROXY carries every request latchkey makes; NO_PROXY exempts hosts", async () => {
-    seen = [];
-    proxy = createServer((req, res) => {
-      seen.push(`${req.method} ${new URL(req.url ?? "/").pathname}`);
-      const target = new URL(req.url ?? "/");
-      const upstream = httpRequest(
-        target,
-        { method: req.method, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      req.pipe(upstream);
-    });
-    // undici tunnels through CONNECT, also for http targets.
-    proxy.on("connect", (req, client, head) => {
-      seen.push(`CONNECT ${req.url}`);
-      const [host, port] = (req.url ?? "").split(":");
-      const upstream = connect({ host, port: Number(port) }, () => {
-        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-        upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.on("error", () => client.destroy());
-      client.on("error", () => upstream.destroy());
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-    const env = cleanEnv({ HTTP_PROXY: proxyUrl, NO_PROXY: "" });
+    const proxy = await startProxy();
+    onTestFinished(() => proxy.close());
+    const env = cleanEnv({ HTTP_PROXY: proxy.url, NO_PROXY: "" });
     const result = await latchkey(["login", ...common(["--browser-command", BROWSER])], { env });
     expect(result.code, result.stderr).toBe(0);
     const authority = new URL(idp.issuer).host;
     expect(
-      seen.filter(
+      proxy.seen.filter(
         (line) =>
           line === `CONNECT ${authority}` || line.startsWith("GET ") || line.startsWith("POST "),
       ).length,
     ).toBeGreaterThan(0);
-    seen.length = 0;
+    proxy.seen.length = 0;
     const exempt = await latchkey(["refresh", ...common()], {
-      env: cleanEnv({ HTTP_PROXY: proxyUrl, NO_PROXY: "127.0.0.1" }),
+      env: cleanEnv({ HTTP_PROXY: proxy.url, NO_PROXY: "127.0.0.1" }),
     });
     expect(exempt.code, exempt.stderr).toBe(0);
-    expect(seen).toHaveLength(0);
+    expect(proxy.seen).toHaveLength(0);
   });
 });
 
