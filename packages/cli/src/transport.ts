@@ -80,7 +80,7 @@ export function proxyUrl(
   } catch {
     parsed = undefined;
   }
-  if (!parsed || !parsed.hostname || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+  if (!parsed?.hostname || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
     throw new ConfigurationError(
       ErrorCode.CONFIG_INVALID,
       `${name} is not a usable proxy address: give http://HOST:PORT or https://HOST:PORT${

@@ -52,7 +52,10 @@ describe("proxyUrl", () => {
     ["http://[::1", "give http://HOST:PORT"],
   ])("%j is refused with CONFIG_INVALID", (value, message) => {
     expect(() => proxyUrl({ HTTPS_PROXY: value }, "HTTPS_PROXY")).toThrow(
-      expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining(message) }),
+      expect.objectContaining({
+        code: "CONFIG_INVALID",
+        message: expect.stringContaining(message),
+      }),
     );
   });
 });
