@@ -82,11 +82,13 @@ export const RESERVED_AUTHORIZATION_PARAMS: readonly string[] = [
   "code_challenge_method",
 ];
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]", "localhost"]);
-
-/** Whether a URL's host is a loopback address (where plain HTTP is acceptable, S20). */
+/**
+ * Whether a URL's host is a loopback address (where plain HTTP is acceptable, S20): an address in
+ * `127.0.0.0/8`, `[::1]` or the name `localhost`. Other `*.localhost` names do not count: a
+ * resolver may send them to DNS (glibc does), so they are not known to stay on this machine.
+ */
 export function isLoopbackUrl(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname) || url.hostname.endsWith(".localhost");
+  return /^(127(\.\d+){3}|\[::1\]|localhost)$/.test(url.hostname);
 }
 
 /**
@@ -114,6 +116,13 @@ export function checkEndpointUrl(value: string, what: string, allowInsecureHttp:
   }
   if (url.hash) {
     throw new ConfigurationError(ErrorCode.CONFIG_INVALID, `The ${what} must not have a fragment.`);
+  }
+  // Credentials in a URL would be sent along and shown in messages; the message never repeats them.
+  if (url.username || url.password) {
+    throw new ConfigurationError(
+      ErrorCode.CONFIG_INVALID,
+      `The ${what} must not hold a user name or password.`,
+    );
   }
   return url;
 }

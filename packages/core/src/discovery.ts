@@ -120,7 +120,9 @@ async function discover(
         `The discovery answer of ${redactUrl(issuer)} (HTTP ${response.status}) is no metadata.`,
       );
     }
-    if (!URL.canParse(metadata.issuer) || new URL(metadata.issuer).href !== issuer.href) {
+    // RFC 8414 §3.3: identical strings, not URLs that normalise alike (`<issuer>/x/..`); only the
+    // trailing slash a URL adds to an origin may differ from what was configured.
+    if (metadata.issuer !== issuer.href && `${metadata.issuer}/` !== issuer.href) {
       throw new ProtocolError(
         ErrorCode.DISCOVERY_ISSUER_MISMATCH,
         `The discovery document of ${redactUrl(issuer)} names another issuer.`,
