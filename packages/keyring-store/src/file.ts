@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import {
   chmod,
   type FileHandle,
@@ -196,12 +196,16 @@ export class FileTokenStore implements TokenStore {
 /**
  * Reads a record file in one synchronous pass (open, fstat, read, close). A record is a few
  * KB; four thread-pool round trips for it cost `latchkey token` about 2 ms, the sync calls a
- * few microseconds. Refuses a file too large to be a record before reading it.
+ * few microseconds. Opened non-blocking, so that a FIFO or a device put in its place cannot
+ * block the process in a synchronous open that no signal interrupts; anything but a regular
+ * file, or a file too large to be a record, is refused before a byte is read.
  */
 function readRecordFile(path: string): string {
-  const fd = openSync(path, "r");
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
-    const { size } = fstatSync(fd);
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw corrupt(path, "It is not a regular file.");
+    const size = info.size;
     if (size > MAX_RECORD_BYTES) throw corrupt(path, "It is far too large for a record.");
     const buffer = Buffer.alloc(size);
     let filled = 0;
