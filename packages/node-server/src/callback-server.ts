@@ -48,8 +48,10 @@ export interface CallbackServerOptions extends ResultPageOptions {
   /** Cancels the wait and frees the port (S30). */
   signal?: AbortSignal;
   /**
-   * Most requests served in all (S26). Default 200. Past it every request gets a 429 and the
-   * login fails with `CALLBACK_INVALID`: something on this machine is flooding the port.
+   * Most requests to the callback path (or `/done`) with the right `Host` served in all (S26).
+   * Default 200. Past it every such request gets a 429 and the login fails with
+   * `CALLBACK_INVALID`: something on this machine is flooding the port. Requests with another
+   * `Host` or path are answered and not counted.
    */
   maxRequests?: number;
 }
@@ -149,8 +151,12 @@ export async function startCallbackServer(
     markDoneServed = resolve;
   });
 
+  // Sockets serving a request right now; every other open socket is idle and may be reaped.
+  const busy = new WeakSet<Socket>();
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    requests++;
+    const socket = req.socket;
+    busy.add(socket);
+    res.on("close", () => busy.delete(socket));
     try {
       handle(req, res);
     } catch {
@@ -160,15 +166,27 @@ export async function startCallbackServer(
   };
   const makeServer = (): Server => {
     const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, onRequest);
-    server.on("connection", (socket) => {
+    server.on("connection", (socket: Socket) => {
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
+      // Past the limit, the oldest idle connection makes room: idle sockets held open by a page
+      // or a local process must not keep the browser's callback out (S26). Only when every
+      // connection is serving a request is the newcomer the one closed.
+      if (sockets.size > MAX_CONNECTIONS) {
+        let victim: Socket = socket;
+        for (const open of sockets) {
+          if (open !== socket && !busy.has(open)) {
+            victim = open;
+            break;
+          }
+        }
+        victim.destroy();
+      }
     });
     server.requestTimeout = 10_000;
     server.headersTimeout = 10_000;
     server.keepAliveTimeout = 5_000;
     server.maxHeadersCount = 64;
-    server.maxConnections = MAX_CONNECTIONS;
     return server;
   };
 
@@ -203,16 +221,6 @@ export async function startCallbackServer(
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    if (requests > maxRequests) {
-      send(res, 429, strayPage("Too many requests."), { Connection: "close" });
-      failWait?.(
-        new ProtocolError(
-          ErrorCode.CALLBACK_INVALID,
-          `The login port received more than ${maxRequests} requests; something on this machine is flooding it. The port is closed.`,
-        ),
-      );
-      return;
-    }
     // DNS rebinding: only our own authority is acceptable (S24). Exactly one Host header.
     const hostValue = hostHeader(req);
     if (hostValue === undefined || !acceptedHosts.has(hostValue)) {
@@ -238,6 +246,18 @@ export async function startCallbackServer(
     }
     if (url.pathname !== path && url.pathname !== "/done") {
       send(res, 404, strayPage("Nothing here."));
+      return;
+    }
+    // Only what could be the callback counts (S26): requests with a foreign Host (a rebinding
+    // page) or another path are answered and forgotten, so they cannot use up the budget.
+    if (++requests > maxRequests) {
+      send(res, 429, strayPage("Too many requests."), { Connection: "close" });
+      failWait?.(
+        new ProtocolError(
+          ErrorCode.CALLBACK_INVALID,
+          `The login port received more than ${maxRequests} requests; something on this machine is flooding it. The port is closed.`,
+        ),
+      );
       return;
     }
     if (req.method !== "GET" && req.method !== "HEAD") {

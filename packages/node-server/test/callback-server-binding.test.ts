@@ -203,7 +203,10 @@ describe("callback server: request hardening", () => {
     const server = await start({ maxRequests: 5 });
     const pending = server.waitForCallback(waitingState(server.redirectUri));
     pending.catch(() => undefined);
-    for (let i = 0; i < 5; i++) expect((await get(server.port, "/favicon.ico")).status).toBe(404);
+    for (let i = 0; i < 5; i++)
+      expect((await get(server.port, `/callback?code=x&state=wrong${i}&iss=${ISS}`)).status).toBe(
+        400,
+      );
     const sixth = await get(server.port, VALID).catch(() => undefined);
     expect(sixth?.status ?? 429).toBe(429);
     await expect(pending).rejects.toMatchObject({ code: ErrorCode.CALLBACK_INVALID });
