@@ -1,4 +1,6 @@
 import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { isAbsolute, join } from "node:path";
 import {
   type ClientOptions,
   ConfigurationError,
@@ -123,6 +125,19 @@ function parseRedirect(flags: CommonFlags): ResolvedConfig["redirect"] {
 
 const STORE_KINDS = ["auto", "keyring", "file", "memory"] as const;
 
+/**
+ * A path setting as the user meant it: a leading `~` or `~/` is the home directory, whatever
+ * the source (a config file or a quoted variable gets no shell expansion). With `absolute`, a
+ * path that is still relative is refused: credentials written under `./~/…` or wherever the
+ * command happens to run (inside a git repository, say) would be a leak.
+ */
+export function expandPath(value: string, flag: string, absolute = false): string {
+  const expanded = /^~(\/|$)/.test(value) ? join(homedir(), value.slice(1)) : value;
+  if (absolute && !isAbsolute(expanded))
+    throw usage(`${flag} must be an absolute path or start with ~/ (it is "${expanded}").`);
+  return expanded;
+}
+
 /** Turns parsed flags into the configuration, or throws a usage error (exit 2). */
 export async function resolveConfig(
   flags: CommonFlags,
@@ -139,7 +154,9 @@ export async function resolveConfig(
     if (clientSecret !== undefined)
       throw usage("Give --client-secret or --client-secret-file, not both.");
     try {
-      clientSecret = (await readFile(flags.clientSecretFile, "utf8")).trim();
+      clientSecret = (
+        await readFile(expandPath(flags.clientSecretFile, "--client-secret-file"), "utf8")
+      ).trim();
     } catch (cause) {
       throw new ConfigurationError(
         ErrorCode.CONFIG_INVALID,
@@ -210,10 +227,11 @@ export async function resolveConfig(
     browserCommand: flags.browserCommand,
     openBrowser: flags.browser !== false,
     storeKind,
-    storeDir: flags.storeDir,
+    storeDir:
+      flags.storeDir === undefined ? undefined : expandPath(flags.storeDir, "--store-dir", true),
     flow,
     command: flags.command,
-    caFile: flags.caFile,
+    caFile: flags.caFile === undefined ? undefined : expandPath(flags.caFile, "--ca-file"),
     insecure: flags.insecureSkipTlsVerify === true,
   };
 }

@@ -46,6 +46,8 @@ export function latchkey(
   args: string[],
   options: {
     env?: NodeJS.ProcessEnv;
+    /** The working directory (default: the test's). */
+    cwd?: string;
     timeoutMs?: number;
     onStderr?: (text: string, child: ReturnType<typeof spawn>) => void;
   } = {},
@@ -53,6 +55,7 @@ export function latchkey(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: options.env ?? cleanEnv(),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
