@@ -15,8 +15,8 @@ function excerpt(text: string): string {
 
 /**
  * `--flow command`: runs the command (split into words, no shell); its trimmed stdout is the
- * access token. On failure the error shows the exit status, stdout and stderr (as the reference
- * does), shortened.
+ * access token. On failure the error shows the exit status and the command's stderr, shortened;
+ * never its stdout, which may hold a token.
  */
 export function runTokenCommand(
   command: string,
@@ -62,10 +62,13 @@ export function runTokenCommand(
             : status === 0
               ? "printed no token"
               : `exited with status ${status}`;
+        // Its stdout is never shown: a helper that printed a token and then failed would put the
+        // token on stderr. Only its length is, beside the helper's own message on stderr.
+        const printed = stdout.length ? `printed ${stdout.length} characters (not shown); ` : "";
         reject(
           new LatchkeyError(
             ErrorCode.COMMAND_FAILED,
-            `The token command ${how}; stdout: ${excerpt(stdout)}; stderr: ${excerpt(stderr)}`,
+            `The token command ${how}; ${printed}stderr: ${excerpt(stderr)}`,
           ),
         );
         return;

@@ -194,6 +194,27 @@ describe("--flow command", () => {
     expect(result.stderr).toContain("exited with status 7");
     expect(result.stderr).toContain("no credentials here");
   });
+
+  it("a command that prints a token and fails never has its stdout echoed, at any verbosity", async () => {
+    for (const verbosity of [[], ["-v"]]) {
+      const result = await latchkey([
+        "token",
+        ...verbosity,
+        ...common([
+          "--flow",
+          "command",
+          "--command",
+          `${process.execPath} -e "console.log('eyJ.sentinel-token.sig'); console.error('expired'); process.exit(2)"`,
+        ]),
+      ]);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain("exited with status 2");
+      expect(result.stderr).toContain("printed 23 characters (not shown)");
+      expect(result.stderr).toContain("expired");
+      expect(result.stderr).not.toContain("sentinel-token");
+      expect(result.stdout).toBe("");
+    }
+  });
 });
 
 describe("HTTP proxy", () => {
