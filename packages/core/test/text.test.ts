@@ -1,10 +1,14 @@
+import { createFakeAuthorizationServer } from "@latchkey/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type AwaitingCallbackState,
+  clientCredentialsGrant,
+  ErrorCode,
   escapeText,
   ProtocolError,
   receiveCallback,
+  resolveServer,
   sanitizeDescription,
   toCredentials,
 } from "../src/index.js";
@@ -251,5 +255,38 @@ describe("core messages quote server and callback text through escapeText (issue
     }
     expect(error).toBeInstanceOf(ProtocolError);
     expect((error as Error).message).toContain('"mac\\u202e\\x0ax"');
+  });
+});
+
+describe("a token endpoint's error and error_description (mapOauthError)", () => {
+  it("are quoted escaped, on one line", async () => {
+    const idp = await createFakeAuthorizationServer({
+      issuer: "http://127.0.0.1:4000/hostile",
+      clients: [{ clientId: "svc", clientSecret: "s3cret" }],
+    });
+    const client = {
+      issuer: idp.issuer,
+      clientId: "svc",
+      clientSecret: "s3cret",
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => idp.fetch(new Request(input, init)),
+    };
+    const server = await resolveServer(client, { cache: false });
+    idp.once("token", () =>
+      Response.json(
+        {
+          error: "invalid_scope\n",
+          error_description: "Nope.\r\nLogged in: yes\u202e\u2069\u200b\u001b[2J",
+        },
+        { status: 400, headers: { "cache-control": "no-store" } },
+      ),
+    );
+    const error = await clientCredentialsGrant({ client, server }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toMatchObject({ code: ErrorCode.TOKEN_REQUEST_FAILED });
+    expect((error as Error).message).toBe(
+      "The client credentials request was rejected (invalid_scope\\x0a): Nope.\\x0d\\x0aLogged in: yes\\u202e\\u2069\\u200b\\x1b[2J.",
+    );
+    // What the server sent stays available as sent, for programs.
+    expect((error as ProtocolError).oauth?.errorDescription).toContain("\u202e");
   });
 });
