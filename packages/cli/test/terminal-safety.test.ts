@@ -1,9 +1,11 @@
 import { rmSync } from "node:fs";
+import { PassThrough } from "node:stream";
 import {
   type RunningFakeAuthorizationServer,
   startFakeAuthorizationServer,
 } from "@latchkey/testing";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { createOutput, printable } from "../src/output.js";
 import { BROWSER, latchkey, tempDir } from "./helpers.js";
 
 // S54 (issue 12 point 13, issue 13 point 4): a hostile authorization server puts line breaks,
@@ -147,5 +149,51 @@ describe("terminal safety of the real bin against a hostile server", () => {
       expect.stringContaining("(access_denied): No.\\x0aLogged in: yes\\u202e\\u200d\\x85."),
     ]);
     expect(lines(login.stderr).some((line) => line.startsWith("Logged in"))).toBe(false);
+  });
+});
+
+describe("the CLI's output", () => {
+  function capture(tty: boolean): { out: ReturnType<typeof createOutput>; text: () => string } {
+    const stream = Object.assign(new PassThrough(), { isTTY: tty });
+    let written = "";
+    stream.on("data", (chunk: Buffer) => {
+      written += chunk.toString("utf8");
+    });
+    const out = createOutput({
+      stdout: { write: () => true },
+      stderr: () => stream,
+      env: {},
+      verbose: true,
+      quiet: false,
+    });
+    return { out, text: () => written };
+  }
+
+  it("escapes every stderr line, keeps the caller's line breaks and its own colours", () => {
+    const { out, text } = capture(true);
+    const hostile = "a\u001b[2Jb\u202e\u200b\rc";
+    out.info(`${hostile}\nsecond line`);
+    out.prompt(hostile);
+    out.warn(hostile);
+    out.error(hostile);
+    out.debug(hostile);
+    const shown = "a\\x1b[2Jb\\u202e\\u200b\\x0dc";
+    const written = text().split("\n");
+    expect(written.slice(0, 5)).toEqual([
+      shown,
+      "second line",
+      shown,
+      `\u001b[33mwarning:\u001b[0m ${shown}`,
+      `\u001b[31merror:\u001b[0m ${shown}`,
+    ]);
+    expect(written[5]?.startsWith("\u001b[2m[")).toBe(true);
+    expect(written[5]?.endsWith(` ms]\u001b[0m ${shown}`)).toBe(true);
+    expect(written.slice(6)).toEqual([""]);
+  });
+
+  it("printable puts a value on one line", () => {
+    expect(printable("alice\nLogged in: no\u2028\u202e")).toBe(
+      "alice\\x0aLogged in: no\\u2028\\u202e",
+    );
   });
 });
