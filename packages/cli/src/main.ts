@@ -338,7 +338,7 @@ async function runLogout(
     } catch (error) {
       if (!(error instanceof LatchkeyError) || error.code === ErrorCode.ABORTED) throw error;
       ctx.out.warn(
-        `Could not revoke the token at the server (${error.message}); it stays valid there until it expires. Local credentials are deleted anyway.`,
+        `Could not revoke the token at the server (${printable(error.message)}); it stays valid there until it expires. Local credentials are deleted anyway.`,
       );
     }
   }
@@ -394,7 +394,7 @@ async function runDemo(
       );
       opener = async (url) => {
         void followLoginRedirects(url).catch((error: unknown) =>
-          ctx.out.warn(`headless login failed: ${String(error)}`),
+          ctx.out.warn(`headless login failed: ${printable(String(error))}`),
         );
       };
     }

@@ -1,6 +1,13 @@
 import type { Writable } from "node:stream";
+import { escapeText } from "@latchkey/core/store";
 
-/** Where and how much the CLI writes. stdout carries data only; humans read stderr. */
+/**
+ * Where and how much the CLI writes. stdout carries data only; humans read stderr. Every line
+ * written to stderr goes through {@link escapeText} (S54): a control, bidi or other format
+ * character shows as `\x1b` / `\u202e` whoever forgot to escape it; the line breaks of the
+ * text passed stay. A server-provided value inside a line is escaped by the caller with
+ * {@link printable}, so that its own line breaks cannot start a line.
+ */
 export interface Output {
   /** Data for scripts (stdout). */
   data(text: string): void;
@@ -44,21 +51,31 @@ export function createOutput(options: OutputOptions): Output {
   const paint = (code: string, text: string): string =>
     color() ? `\u001b[${code}m${text}\u001b[0m` : text;
   const started = Date.now();
+  // The colour codes of a prefix are ours: added after the text is escaped.
+  const write = (text: string, prefix = ""): void => {
+    stderr().write(
+      `${prefix}${text
+        .split("\n")
+        .map((line) => escapeText(line))
+        .join("\n")}\n`,
+    );
+  };
   return {
     verbose: options.verbose,
     data: (text) => options.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
     info: (text) => {
-      if (!options.quiet) stderr().write(`${text}\n`);
+      if (!options.quiet) write(text);
     },
-    prompt: (text) => stderr().write(`${text}\n`),
-    warn: (text) => stderr().write(`${paint("33", "warning:")} ${text}\n`),
-    error: (text) => stderr().write(`${paint("31", "error:")} ${text}\n`),
+    prompt: (text) => write(text),
+    warn: (text) => write(text, `${paint("33", "warning:")} `),
+    error: (text) => write(text, `${paint("31", "error:")} `),
     progress: (text) => {
       if (options.quiet) return () => undefined;
       if (stderr().isTTY !== true) {
-        stderr().write(`${text}\n`);
+        write(text);
         return () => undefined;
       }
+      const shown = escapeText(text);
       const begun = Date.now();
       let stopped = false;
       let spinner: { text: string; stop(): unknown; start(): unknown } | undefined;
@@ -66,13 +83,13 @@ export function createOutput(options: OutputOptions): Output {
       void import("yocto-spinner").then(({ default: createSpinner }) => {
         if (stopped) return;
         spinner = createSpinner({
-          text,
+          text: shown,
           stream: stderr(),
           color: color() ? "cyan" : undefined,
         } as Parameters<typeof createSpinner>[0]);
         spinner.start();
         timer = setInterval(() => {
-          if (spinner) spinner.text = `${text} ${Math.round((Date.now() - begun) / 1000)} s`;
+          if (spinner) spinner.text = `${shown} ${Math.round((Date.now() - begun) / 1000)} s`;
         }, 1000);
         timer.unref();
       });
@@ -85,14 +102,14 @@ export function createOutput(options: OutputOptions): Output {
     debug: (text) => {
       if (options.verbose) {
         const ms = String(Date.now() - started).padStart(5);
-        stderr().write(`${paint("2", `[${ms} ms]`)} ${text}\n`);
+        write(text, `${paint("2", `[${ms} ms]`)} `);
       }
     },
   };
 }
 
-/** Removes terminal control characters from text that came from a server (S50). */
-export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "\uFFFD");
-}
+/**
+ * A value from a server or a callback (subject, scope, claims, an error message) as one visible
+ * line: `escapeText` of `@latchkey/core` (S54), line breaks included (`\x0a`).
+ */
+export const printable = (text: string): string => escapeText(text);

@@ -11,7 +11,7 @@ import {
   generateNonce,
   generateState,
 } from "./pkce.js";
-import { redactUrl } from "./redact.js";
+import { escapeText, redactUrl } from "./redact.js";
 import { postToken, resourceParams, scopeString, toCredentials, wantsOpenId } from "./tokens.js";
 
 /**
@@ -274,7 +274,7 @@ export function receiveCallback(
       outcome: "ignored",
       error: new ProtocolError(
         ErrorCode.CALLBACK_INVALID,
-        `The callback repeats the parameter "${sanitizeDescription(repeated).slice(0, 40)}".`,
+        `The callback repeats the parameter "${escapeText(repeated, 40)}".`,
       ),
     };
   }
@@ -325,7 +325,7 @@ export function receiveCallback(
     return fail(
       new ProtocolError(
         ErrorCode.AUTHORIZATION_DENIED,
-        `The authorization server refused the login (${sanitizeDescription(error).slice(0, 60)})${text ? `: ${text}` : ""}.`,
+        `The authorization server refused the login (${escapeText(error, 60)})${text ? `: ${text}` : ""}.`,
         { oauth: details },
       ),
     );

@@ -8,7 +8,7 @@ import {
   ProtocolError,
   TransportError,
 } from "./errors.js";
-import { redactUrl } from "./redact.js";
+import { escapeText, redactUrl } from "./redact.js";
 
 /** @internal What the transport of a client is made of. */
 export type TransportClient = Pick<ClientOptions, "fetch" | "requestTimeoutMs">;
@@ -127,12 +127,14 @@ export function httpGet(
   return transport[oauth.customFetch](url, init as never);
 }
 
-/** The printable part of a server-provided description: one line, no control characters. */
-export function sanitizeDescription(text: string | undefined): string {
-  if (!text) return "";
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").slice(0, 300);
-}
+/**
+ * A server-provided description as one escaped line of at most 300 UTF-16 units:
+ * {@link escapeText} with the cap error messages use; `""` for none.
+ *
+ * @deprecated Use {@link escapeText}, which this calls.
+ */
+export const sanitizeDescription = (text: string | undefined): string =>
+  escapeText(text ?? "", 300);
 
 /** @internal The error for a body that is not JSON: the server's fault, retryable like a 5xx. */
 export const notJson = (what: string, cause?: unknown): TransportError =>
@@ -192,12 +194,12 @@ export function mapOauthError(error: unknown, what: string): unknown {
     return /\bJWT\b|ID Token/.test(error.message)
       ? new ProtocolError(
           ErrorCode.INVALID_ID_TOKEN,
-          `The ID token in the ${what} is invalid: ${error.message}.`,
+          `The ID token in the ${what} is invalid: ${escapeText(error.message)}.`,
           options,
         )
       : new ProtocolError(
           ErrorCode.INVALID_RESPONSE,
-          `The ${what} returned an invalid response: ${error.message}.`,
+          `The ${what} returned an invalid response: ${escapeText(error.message)}.`,
           options,
         );
   }

@@ -36,4 +36,4 @@ export {
   TransportError,
 } from "./errors.js";
 export { decodeJwtClaims } from "./jwt.js";
-export { redactUrl } from "./redact.js";
+export { escapeText, redactUrl } from "./redact.js";

@@ -6,6 +6,7 @@ import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, LoginRequiredError, ProtocolError } from "./errors.js";
 import { clientTransport, mapOauthError } from "./http.js";
 import { checkIdToken, withSafeIdTokenAlgorithms } from "./id-token.js";
+import { escapeText } from "./redact.js";
 
 /**
  * The token response as the wire carries it (RFC 6749 §5.1), validated once, here (S32):
@@ -62,7 +63,7 @@ export function toCredentials(body: unknown, options: ToCredentialsOptions): Cre
   if (response.token_type.toLowerCase() !== "bearer") {
     throw new ProtocolError(
       ErrorCode.INVALID_RESPONSE,
-      `The token_type "${response.token_type.slice(0, 20)}" is not supported: only Bearer is.`,
+      `The token_type "${escapeText(response.token_type, 20)}" is not supported: only Bearer is.`,
     );
   }
   const credentials: Credentials = {

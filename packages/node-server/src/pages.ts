@@ -1,3 +1,5 @@
+import { escapeText } from "@latchkey/core/store";
+
 /** What the result page shows: the reference's `EndpointMetadata`, as options. */
 export interface ResultPageOptions {
   /** The name shown in "Successfully logged into {endpoint}". Default "the authorization server". */
@@ -8,7 +10,10 @@ export interface ResultPageOptions {
   failureHtml?: string;
 }
 
-/** Escapes text for HTML element content and attribute values (S27). */
+/**
+ * Escapes text for HTML element content and attribute values (S27). Text from a server or a
+ * callback goes through `escapeText` (`@latchkey/core`) first, as {@link failurePage} does.
+ */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -70,7 +75,7 @@ ${body}</main></body></html>`;
 /** The default success page (title and heading as the reference has them), or `successHtml`. */
 export function successPage(options: ResultPageOptions): string {
   if (options.successHtml !== undefined) return options.successHtml;
-  const endpoint = escapeHtml(options.endpointName ?? "the authorization server");
+  const endpoint = escapeHtml(escapeText(options.endpointName ?? "the authorization server"));
   return page(
     "OAuth2 Authentication Success",
     "ok",
@@ -80,25 +85,28 @@ export function successPage(options: ResultPageOptions): string {
   );
 }
 
-/** The default failure page, or `failureHtml`; the reason is escaped (S27). */
+/**
+ * The default failure page, or `failureHtml`. The reason (which may quote the server's
+ * `error_description`) is made visible with `escapeText` (S54), then HTML-escaped (S27).
+ */
 export function failurePage(options: ResultPageOptions, reason: string): string {
   if (options.failureHtml !== undefined) return options.failureHtml;
   return page(
     "OAuth2 Authentication Failed",
     "fail",
     "Login failed",
-    `<p>${escapeHtml(reason)}</p>
+    `<p>${escapeHtml(escapeText(reason))}</p>
 <p class="next">Close this tab, return to the terminal for details, then run the login again.</p>`,
   );
 }
 
-/** The page for a request that does not belong to the login in progress; the login goes on. */
+/** The page for a request that does not belong to the login in progress (the reason escaped as in {@link failurePage}); the login goes on. */
 export function strayPage(reason: string): string {
   return page(
     "Not part of this login",
     "fail",
     "This request is not part of the login in progress",
-    `<p>${escapeHtml(reason)}</p>
+    `<p>${escapeHtml(escapeText(reason))}</p>
 <p class="next">The login is still waiting. Finish it in the tab the terminal opened.</p>`,
   );
 }
