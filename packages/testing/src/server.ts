@@ -1768,17 +1768,17 @@ export async function createFakeAuthorizationServer(
     }
   }
 
-  /** The generic HTTP faults of `endpoint`: delays add up, then the first replacing fault answers. */
+  /**
+   * The generic HTTP faults of `endpoint`: at most one delay (a fault without `times` would
+   * otherwise never run out within the request), then the first replacing fault answers.
+   */
   async function httpFault(
     request: Request,
     endpoint: FakeEndpoint,
     context: LogContext,
   ): Promise<Response | undefined> {
-    for (;;) {
-      const delay = takeFault(context, (name) => name === `${endpoint}:delay`);
-      if (delay === undefined) {
-        break;
-      }
+    const delay = takeFault(context, (name) => name === `${endpoint}:delay`);
+    if (delay !== undefined) {
       await sleep(delay.delayMs ?? 1000, request.signal);
     }
     const fault = takeFault(context, (name) =>
