@@ -9,7 +9,7 @@ const USAGE = `Usage: latchkey-fake-idp [options]
 
 Starts a strict fake OAuth 2.0 / OpenID Connect authorization server on loopback and prints one
 JSON line on stdout ({"issuer", "clients", "endpoints"}, plus "certificate" with --https) once it
-listens. Runs until SIGINT/SIGTERM.
+listens. Runs until SIGINT/SIGTERM. A closed reader of stdout (e.g. | head -1) ends it with exit 0.
 
 Options:
   --host HOST               address to bind (default 127.0.0.1; ::1 for IPv6)
@@ -38,6 +38,20 @@ Options:
   --list-faults             print the fault catalogue (one JSON object a line) and exit
   --help                    show this help
 `;
+
+/** What to do when stdout's reader has gone (EPIPE); set once the server runs. */
+let onReaderGone = (): void => {};
+
+/**
+ * A reader that closed its end (`| head -1`) ends the output, and the bin, quietly with exit 0,
+ * like any Unix filter, instead of an unhandled `EPIPE` error and its stack trace.
+ */
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") {
+    throw error;
+  }
+  onReaderGone();
+});
 
 class UsageError extends Error {
   override name = "UsageError";
@@ -159,9 +173,7 @@ async function main(): Promise<void> {
     return;
   }
   if (values["list-faults"] === true) {
-    for (const fault of fakeFaultCatalogue) {
-      process.stdout.write(`${JSON.stringify(fault)}\n`);
-    }
+    process.stdout.write(fakeFaultCatalogue.map((fault) => `${JSON.stringify(fault)}\n`).join(""));
     return;
   }
   const signingAlg = values["signing-alg"];
@@ -236,6 +248,8 @@ async function main(): Promise<void> {
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  // Nobody can learn the issuer any more: the server is of no use.
+  onReaderGone = stop;
   process.stdout.write(
     `${JSON.stringify({
       issuer: server.issuer,
