@@ -30,6 +30,7 @@ export {
   type FakeClient,
   type FakeEndpoint,
   type FakeEndpoints,
+  type FakeFetchInit,
   type FakeMiddleware,
   type FakeMiddlewareInfo,
   type FakeOverride,

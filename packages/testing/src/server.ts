@@ -179,6 +179,15 @@ export interface FakeRotateKeysOptions {
   keepPrevious?: boolean;
 }
 
+/**
+ * The `init` of {@link FakeAuthorizationServer.fetch}: a `RequestInit` whose fields may also be
+ * `undefined`, as oauth4webapi and openid-client pass them (so it fits their `customFetch` under
+ * `exactOptionalPropertyTypes`).
+ */
+export type FakeFetchInit = {
+  [K in Exclude<keyof RequestInit, "body">]?: RequestInit[K] | undefined;
+} & { body?: RequestInit["body"] | ArrayBufferView | undefined };
+
 /** A fake authorization server: a Web fetch handler, a request log and controls for tests. */
 export interface FakeAuthorizationServer {
   /** The issuer identifier, exactly as published in the metadata and in `iss`. */
@@ -187,8 +196,12 @@ export interface FakeAuthorizationServer {
   readonly endpoints: FakeEndpoints;
   /** The `client_id`s registered. */
   readonly clientIds: readonly string[];
-  /** The whole server as a fetch handler; needs no socket. Routing uses the path only. */
-  readonly fetch: (request: Request) => Promise<Response>;
+  /**
+   * The whole server as a drop-in `fetch` (assignable to `typeof fetch`, oauth4webapi's and
+   * openid-client's `customFetch`): needs no socket. `input` and `init` make a `Request` as
+   * `fetch` does (an absolute URL); routing uses the path only.
+   */
+  readonly fetch: (input: string | URL | Request, init?: FakeFetchInit) => Promise<Response>;
   /** Every request answered so far, oldest first (the same array, cleared by {@link clearRequests}). */
   readonly requests: readonly FakeRequestLogEntry[];
   /** Empties {@link requests}. */
@@ -1905,7 +1918,13 @@ export async function createFakeAuthorizationServer(
     issuer,
     endpoints,
     clientIds: Object.freeze([...clients.keys()]),
-    fetch: handle,
+    // A Request alone is used as is (as before, whichever realm made it).
+    fetch: async (input, init) =>
+      handle(
+        init === undefined && typeof input === "object" && !(input instanceof URL)
+          ? input
+          : new Request(input, init as RequestInit | undefined),
+      ),
     requests,
     clearRequests(): void {
       requests.length = 0;
