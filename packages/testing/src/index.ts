@@ -16,6 +16,7 @@ export {
   UNTRUSTED_AUDIENCE,
   WRONG_ISSUER_SUFFIX,
 } from "./faults.js";
+export type { FakeIssueTokensOptions, FakeTokenResponse } from "./issue-tokens.js";
 export {
   type RunningFakeAuthorizationServer,
   type StartFakeAuthorizationServerOptions,

@@ -45,7 +45,11 @@ describe("README code blocks", () => {
   const blocks = markedBlocks();
 
   it("marks the in-memory and loopback examples", () => {
-    expect(blocks.map((block) => block.heading)).toEqual(["In memory", "On a loopback socket"]);
+    expect(blocks.map((block) => block.heading)).toEqual([
+      "In memory",
+      "On a loopback socket",
+      "Tokens without a login: `server.issueTokens`",
+    ]);
   });
 
   it.each(blocks)("runs the block under $heading", async ({ code }) => {
