@@ -13,7 +13,7 @@ export interface FollowLoginRedirectsOptions {
   /**
    * Whether to request the redirect URI too, as a browser would, and return the app's answer.
    * Default: `true` with the global `fetch` (the code reaches the app's loopback listener),
-   * `false` with an injected `fetch` (the redirect URI is returned, never requested: in memory
+   * `false` with another `fetch` (the redirect URI is returned, never requested: in memory
    * there is nobody but the fake server to ask).
    */
   deliver?: boolean;
@@ -69,7 +69,8 @@ export async function followLoginRedirects(
 ): Promise<FollowLoginRedirectsResult> {
   const maxRedirects = options.maxRedirects ?? 10;
   const fetchImpl = options.fetch ?? fetch;
-  const deliver = options.deliver ?? options.fetch === undefined;
+  const deliver =
+    options.deliver ?? (options.fetch === undefined || options.fetch === globalThis.fetch);
   const start = new URL(authorizationUrl);
   const redirectUriText = options.redirectUri ?? start.searchParams.get("redirect_uri");
   const redirectUri = redirectUriText === null ? undefined : new URL(redirectUriText);

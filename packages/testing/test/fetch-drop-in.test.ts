@@ -118,6 +118,31 @@ describe("followLoginRedirects stops at the redirect URI", () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it("with the global fetch (default), still delivers to the app's listener, as a browser", async () => {
+    await using server = await startFakeAuthorizationServer();
+    const seen: string[] = [];
+    const app = createServer((request, response) => {
+      seen.push(request.url ?? "");
+      response.end("app");
+    });
+    await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
+    onTestFinished(() => new Promise<void>((resolve) => app.close(() => resolve())));
+    const redirectUri = `http://127.0.0.1:${(app.address() as AddressInfo).port}/callback`;
+    const url = new URL(server.endpoints.authorization);
+    url.search = new URLSearchParams({
+      response_type: "code",
+      client_id: "latchkey",
+      redirect_uri: redirectUri,
+      code_challenge: newPkce().challenge,
+      code_challenge_method: "S256",
+    }).toString();
+    const result = await followLoginRedirects(url.href, { fetch: globalThis.fetch });
+    expect(result).toMatchObject({ status: 200, body: "app", hops: 1 });
+    expect(result.callbackUrl).toBe(result.finalUrl);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.startsWith("/callback?code=")).toBe(true);
+  });
+
   it("an error response (access_denied) is returned as the callback URL too", async () => {
     const server = await createFakeAuthorizationServer({
       issuer: ISSUER,
