@@ -1947,7 +1947,7 @@ export async function createFakeAuthorizationServer(
     // A Request alone is used as is (as before, whichever realm made it).
     fetch: async (input, init) =>
       handle(
-        init === undefined && typeof input === "object" && !(input instanceof URL)
+        init === undefined && typeof input === "object" && "method" in input
           ? input
           : new Request(input, init as RequestInit | undefined),
       ),
