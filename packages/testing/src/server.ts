@@ -1680,7 +1680,11 @@ export async function createFakeAuthorizationServer(
       redirectUri === undefined ||
       !client.redirectUris.some((registered) => redirectUriMatches(registered, redirectUri))
     ) {
-      return oauthError(400, "invalid_request", "redirect_uri is missing or not registered");
+      return oauthError(
+        400,
+        "invalid_request",
+        `redirect_uri is missing or not registered; registered: ${client.redirectUris.join(" ")}`,
+      );
     }
     const stored = new URLSearchParams();
     for (const [name, value] of Object.entries(params.raw)) {

@@ -120,6 +120,32 @@ describe("the 400 page for an unregistered redirect URI", () => {
   });
 });
 
+describe("PAR with an unregistered redirect URI", () => {
+  it("S1: the invalid_request names the registered URIs", async () => {
+    const server = await createFakeAuthorizationServer({
+      issuer: "http://127.0.0.1:9999",
+      clients: [{ clientId: "spa", redirectUris: ["http://localhost:5173/"] }],
+    });
+    const response = await server.fetch(server.endpoints.pushedAuthorizationRequest, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        response_type: "code",
+        client_id: "spa",
+        redirect_uri: "https://evil.example/",
+        code_challenge: newPkce().challenge,
+        code_challenge_method: "S256",
+      }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: "invalid_request",
+      error_description:
+        "redirect_uri is missing or not registered; registered: http://localhost:5173/",
+    });
+  });
+});
+
 describe.runIf(existsSync(BIN))("latchkey-fake-idp --redirect-uri (needs `pnpm build`)", () => {
   it("a SPA on http://localhost:5173/ logs in; another client's URI gets the 400 page", async () => {
     const info = await startBin([
