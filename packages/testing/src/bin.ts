@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { clientsFromArgs, UsageError } from "./bin-clients.js";
 import { type FakeFaultSpec, fakeFaultCatalogue, isFakeFaultName } from "./faults.js";
 import { startFakeAuthorizationServer } from "./listener.js";
-import { defaultFakeClient, type FakeClient, type FakeUser } from "./server.js";
+import type { FakeUser } from "./server.js";
 
 const USAGE = `Usage: latchkey-fake-idp [options]
 
 Starts a strict fake OAuth 2.0 / OpenID Connect authorization server on loopback and prints one
 JSON line on stdout ({"issuer", "clients", "endpoints"}, plus "certificate" with --https) once it
-listens. Runs until SIGINT/SIGTERM.
+listens. Runs until SIGINT/SIGTERM. A closed reader of stdout (e.g. | head -1) ends it with exit 0.
 
 Options:
   --host HOST               address to bind (default 127.0.0.1; ::1 for IPv6)
@@ -17,10 +18,16 @@ Options:
   --issuer-path PATH        issuer path, e.g. /tenant-a (default none)
   --client ID[:SECRET]      register another client (repeatable); with a secret it uses
                             client_secret_basic. The public client "latchkey" is always present.
+  --redirect-uri URI        register a redirect URI (repeatable) for the --client just before it,
+                            or for "latchkey" when none is, e.g. http://localhost:5173/ for a SPA;
+                            added to the loopback /callback URIs every client has
   --access-token-ttl SECS   access and ID token lifetime (default 3600)
   --subject SUB             the user every login is approved as (default alice)
   --no-rotation             keep refresh tokens valid instead of rotating them
   --users-file PATH         JSON users by subject: {"alice": {"claims": {"email": "..."}}}
+  --access-token-user-claims
+                            put the user's claims in access tokens too (RFC 9068 at+jwt, next to
+                            iss, sub, aud, exp, iat, jti, client_id and scope)
   --signing-alg ALG         ES256 (default) or RS256
   --id-token-ttl SECS       ID token lifetime (default: the access token lifetime)
   --code-ttl SECS           authorization code lifetime, at most 600 (default 60)
@@ -39,9 +46,19 @@ Options:
   --help                    show this help
 `;
 
-class UsageError extends Error {
-  override name = "UsageError";
-}
+/** What to do when stdout's reader has gone (EPIPE); set once the server runs. */
+let onReaderGone = (): void => {};
+
+/**
+ * A reader that closed its end (`| head -1`) ends the output, and the bin, quietly with exit 0,
+ * like any Unix filter, instead of an unhandled `EPIPE` error and its stack trace.
+ */
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") {
+    throw error;
+  }
+  onReaderGone();
+});
 
 function integer(flag: string, value: string, min: number, max: number): number {
   const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
@@ -49,18 +66,6 @@ function integer(flag: string, value: string, min: number, max: number): number 
     throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got "${value}"`);
   }
   return parsed;
-}
-
-function parseClient(value: string): FakeClient {
-  const colon = value.indexOf(":");
-  const clientId = colon < 0 ? value : value.slice(0, colon);
-  const secret = colon < 0 ? undefined : value.slice(colon + 1);
-  if (clientId === "" || secret === "") {
-    throw new UsageError(`--client expects ID or ID:SECRET, got "${value}"`);
-  }
-  return secret === undefined
-    ? { clientId, tokenEndpointAuthMethod: "none" }
-    : { clientId, clientSecret: secret, tokenEndpointAuthMethod: "client_secret_basic" };
 }
 
 function parseFault(value: string): FakeFaultSpec {
@@ -123,12 +128,15 @@ function parse(args: string[]) {
       args,
       strict: true,
       allowPositionals: false,
+      tokens: true,
       options: {
         host: { type: "string" },
         port: { type: "string" },
         "issuer-path": { type: "string" },
         client: { type: "string", multiple: true },
+        "redirect-uri": { type: "string", multiple: true },
         "access-token-ttl": { type: "string" },
+        "access-token-user-claims": { type: "boolean" },
         subject: { type: "string" },
         "no-rotation": { type: "boolean" },
         "users-file": { type: "string" },
@@ -153,15 +161,13 @@ function parse(args: string[]) {
 }
 
 async function main(): Promise<void> {
-  const { values } = parse(process.argv.slice(2));
+  const { values, tokens } = parse(process.argv.slice(2));
   if (values.help === true) {
     process.stdout.write(USAGE);
     return;
   }
   if (values["list-faults"] === true) {
-    for (const fault of fakeFaultCatalogue) {
-      process.stdout.write(`${JSON.stringify(fault)}\n`);
-    }
+    process.stdout.write(fakeFaultCatalogue.map((fault) => `${JSON.stringify(fault)}\n`).join(""));
     return;
   }
   const signingAlg = values["signing-alg"];
@@ -185,14 +191,7 @@ async function main(): Promise<void> {
       `--issuer-path must look like /a/b (no trailing slash), got "${issuerPath}"`,
     );
   }
-  const clients: FakeClient[] = [{ ...defaultFakeClient }];
-  for (const value of values.client ?? []) {
-    const client = parseClient(value);
-    if (clients.some((existing) => existing.clientId === client.clientId)) {
-      throw new UsageError(`client "${client.clientId}" is registered twice`);
-    }
-    clients.push(client);
-  }
+  const clients = clientsFromArgs(tokens);
   if (values.subject === "") {
     throw new UsageError("--subject must not be empty");
   }
@@ -217,6 +216,7 @@ async function main(): Promise<void> {
     ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
     faults,
     allowPlainPkce: values["allow-plain-pkce"] === true,
+    accessTokenUserClaims: values["access-token-user-claims"] === true,
     interactive: values.interactive === true,
     requirePushedAuthorizationRequests: values["require-par"] === true,
     deviceAutoApprove: values["device-auto-approve"] === true,
@@ -236,6 +236,8 @@ async function main(): Promise<void> {
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  // Nobody can learn the issuer any more: the server is of no use.
+  onReaderGone = stop;
   process.stdout.write(
     `${JSON.stringify({
       issuer: server.issuer,

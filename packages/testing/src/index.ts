@@ -16,6 +16,7 @@ export {
   UNTRUSTED_AUDIENCE,
   WRONG_ISSUER_SUFFIX,
 } from "./faults.js";
+export type { FakeIssueTokensOptions, FakeTokenResponse } from "./issue-tokens.js";
 export {
   type RunningFakeAuthorizationServer,
   type StartFakeAuthorizationServerOptions,
@@ -30,6 +31,7 @@ export {
   type FakeClient,
   type FakeEndpoint,
   type FakeEndpoints,
+  type FakeFetchInit,
   type FakeMiddleware,
   type FakeMiddlewareInfo,
   type FakeOverride,

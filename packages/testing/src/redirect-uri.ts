@@ -1,3 +1,5 @@
+import { escapeHtml, htmlPage } from "./http.js";
+
 /**
  * A loopback redirect URI split into the part that must match exactly (scheme, host, path and
  * query) and the port, which RFC 8252 §7.3 lets the client choose at run time.
@@ -60,5 +62,30 @@ export function redirectUriMatches(registered: string, requested: string): boole
     requestedParts !== undefined &&
     requestedParts.fixed === registeredParts.fixed &&
     isValidPort(requestedParts.port)
+  );
+}
+
+/**
+ * The 400 page for a `redirect_uri` not registered for the client (S1: never a redirect). It names
+ * the URIs that are registered, escaped, so a test author sees at once what to register.
+ *
+ * @param clientId - The client of the request.
+ * @param requested - The `redirect_uri` it sent.
+ * @param registered - The client's registered redirect URIs.
+ * @returns An HTML `Response` with status 400.
+ */
+export function redirectUriNotRegisteredPage(
+  clientId: string,
+  requested: string,
+  registered: readonly string[],
+): Response {
+  const list = registered.map((uri) => `<li><code>${escapeHtml(uri)}</code></li>`).join("");
+  return htmlPage(
+    400,
+    "Authorization error",
+    `<p>The redirect_uri is not registered for this client: <code>${escapeHtml(requested)}</code> (client <code>${escapeHtml(clientId)}</code>).</p>
+<p>Registered for it (an <code>http</code> URI on 127.0.0.1, [::1] or localhost matches on any port):</p>
+<ul>${list}</ul>
+<p>Register more with the client's <code>redirectUris</code>, or <code>latchkey-fake-idp --redirect-uri URI</code>.</p>`,
   );
 }

@@ -1,3 +1,4 @@
+import { accessTokenClaims } from "./access-token-jwt.js";
 import {
   type FakeEndpoint,
   type FakeFaultName,
@@ -23,7 +24,12 @@ import {
   scopeList,
   validateIssuer,
 } from "./http.js";
-import { redirectUriMatches } from "./redirect-uri.js";
+import {
+  type FakeIssueTokensOptions,
+  type FakeTokenResponse,
+  issueTokensRequest,
+} from "./issue-tokens.js";
+import { redirectUriMatches, redirectUriNotRegisteredPage } from "./redirect-uri.js";
 import {
   constantTimeEqual,
   corruptSignature,
@@ -78,6 +84,11 @@ export interface FakeAuthorizationServerOptions {
   users?: Record<string, FakeUser>;
   /** Lifetime of access tokens (`expires_in`). Default 3600. */
   accessTokenTtlSeconds?: number;
+  /**
+   * Put the user's `claims` (from `users`) in access tokens too, next to the RFC 9068 claims
+   * (which win over a user's claim of the same name). Default `false`.
+   */
+  accessTokenUserClaims?: boolean;
   /** Lifetime of ID tokens. Default: `accessTokenTtlSeconds`. */
   idTokenTtlSeconds?: number;
   /** Rotate refresh tokens on every use (S3). Default `true`. */
@@ -179,6 +190,15 @@ export interface FakeRotateKeysOptions {
   keepPrevious?: boolean;
 }
 
+/**
+ * The `init` of {@link FakeAuthorizationServer.fetch}: a `RequestInit` whose fields may also be
+ * `undefined`, as oauth4webapi and openid-client pass them (so it fits their `customFetch` under
+ * `exactOptionalPropertyTypes`).
+ */
+export type FakeFetchInit = {
+  [K in Exclude<keyof RequestInit, "body">]?: RequestInit[K] | undefined;
+} & { body?: RequestInit["body"] | ArrayBufferView | undefined };
+
 /** A fake authorization server: a Web fetch handler, a request log and controls for tests. */
 export interface FakeAuthorizationServer {
   /** The issuer identifier, exactly as published in the metadata and in `iss`. */
@@ -187,8 +207,12 @@ export interface FakeAuthorizationServer {
   readonly endpoints: FakeEndpoints;
   /** The `client_id`s registered. */
   readonly clientIds: readonly string[];
-  /** The whole server as a fetch handler; needs no socket. Routing uses the path only. */
-  readonly fetch: (request: Request) => Promise<Response>;
+  /**
+   * The whole server as a drop-in `fetch` (assignable to `typeof fetch`, oauth4webapi's and
+   * openid-client's `customFetch`): needs no socket. `input` and `init` make a `Request` as
+   * `fetch` does (an absolute URL); routing uses the path only.
+   */
+  readonly fetch: (input: string | URL | Request, init?: FakeFetchInit) => Promise<Response>;
   /** Every request answered so far, oldest first (the same array, cleared by {@link clearRequests}). */
   readonly requests: readonly FakeRequestLogEntry[];
   /** Empties {@link requests}. */
@@ -212,6 +236,13 @@ export interface FakeAuthorizationServer {
   reset(): void;
   /** Creates a new signing key and signs with it from now on; returns its `kid`. */
   rotateKeys(options?: FakeRotateKeysOptions): Promise<string>;
+  /**
+   * Mints tokens directly, as if `clientId` had logged `subject` in with `scope`: the server then
+   * accepts them like any it issued (UserInfo, introspection, refresh, revocation). No request is
+   * logged and no fault fires.
+   * @throws TypeError for an unknown client or subject, or a malformed scope.
+   */
+  issueTokens(options?: FakeIssueTokensOptions): Promise<FakeTokenResponse>;
   /** Approves a pending device authorization, as the user on the verification page would. */
   approveDevice(userCode: string, options?: { subject?: string }): void;
   /** Denies a pending device authorization. */
@@ -354,6 +385,8 @@ interface LogContext {
   params: Record<string, string>;
   grantType: string | undefined;
   readonly faults: FakeFaultName[];
+  /** Set for tokens minted by `issueTokens`: no fault fires. */
+  readonly noFaults?: boolean;
 }
 
 type IdTokenPayload = Record<string, unknown>;
@@ -541,6 +574,7 @@ export async function createFakeAuthorizationServer(
   const requirePar = options.requirePushedAuthorizationRequests ?? false;
   const cors = options.cors ?? true;
   const allowPlain = options.allowPlainPkce ?? false;
+  const accessTokenUserClaims = options.accessTokenUserClaims ?? false;
 
   let activeKey: SigningKey = await createSigningKey(signingAlg);
   /** Every key ever created, by kid: access tokens stay verifiable after a rotation. */
@@ -637,7 +671,7 @@ export async function createFakeAuthorizationServer(
     context: LogContext,
     match: (name: FakeFaultName) => boolean,
   ): FakeFaultSpec | undefined {
-    const index = faults.findIndex((fault) => match(fault.spec.name));
+    const index = context.noFaults === true ? -1 : faults.findIndex((f) => match(f.spec.name));
     const fault = faults[index];
     if (fault === undefined) {
       return undefined;
@@ -719,7 +753,7 @@ export async function createFakeAuthorizationServer(
       return htmlError("The request has no single redirect_uri.");
     }
     if (!client.redirectUris.some((registered) => redirectUriMatches(registered, redirectUri))) {
-      return htmlError("The redirect_uri is not registered for this client.");
+      return redirectUriNotRegisteredPage(client.clientId, redirectUri, client.redirectUris);
     }
     const state = params.duplicates.includes("state") ? undefined : params.get("state");
     const target = { redirectUri, state };
@@ -1012,16 +1046,21 @@ export async function createFakeAuthorizationServer(
     const iat = nowSeconds();
     const jti = randomToken(16);
     accessTokens.set(jti, { familyId: family.id, clientId: client.clientId, revoked: false });
-    return signJwt(activeKey, "at+jwt", {
-      iss: issuer,
-      sub: family.subject,
-      aud: audience,
-      client_id: client.clientId,
-      ...(scope === "" ? {} : { scope }),
-      iat,
-      exp: iat + accessTokenTtl,
-      jti,
-    });
+    return signJwt(
+      activeKey,
+      "at+jwt",
+      accessTokenClaims({
+        issuer,
+        subject: family.subject,
+        audience,
+        clientId: client.clientId,
+        scope,
+        iat,
+        ttlSeconds: accessTokenTtl,
+        jti,
+        userClaims: accessTokenUserClaims ? users.get(family.subject)?.claims : undefined,
+      }),
+    );
   }
 
   async function signIdToken(
@@ -1641,7 +1680,11 @@ export async function createFakeAuthorizationServer(
       redirectUri === undefined ||
       !client.redirectUris.some((registered) => redirectUriMatches(registered, redirectUri))
     ) {
-      return oauthError(400, "invalid_request", "redirect_uri is missing or not registered");
+      return oauthError(
+        400,
+        "invalid_request",
+        `redirect_uri is missing or not registered; registered: ${client.redirectUris.join(" ")}`,
+      );
     }
     const stored = new URLSearchParams();
     for (const [name, value] of Object.entries(params.raw)) {
@@ -1768,17 +1811,17 @@ export async function createFakeAuthorizationServer(
     }
   }
 
-  /** The generic HTTP faults of `endpoint`: delays add up, then the first replacing fault answers. */
+  /**
+   * The generic HTTP faults of `endpoint`: at most one delay (a fault without `times` would
+   * otherwise never run out within the request), then the first replacing fault answers.
+   */
   async function httpFault(
     request: Request,
     endpoint: FakeEndpoint,
     context: LogContext,
   ): Promise<Response | undefined> {
-    for (;;) {
-      const delay = takeFault(context, (name) => name === `${endpoint}:delay`);
-      if (delay === undefined) {
-        break;
-      }
+    const delay = takeFault(context, (name) => name === `${endpoint}:delay`);
+    if (delay !== undefined) {
       await sleep(delay.delayMs ?? 1000, request.signal);
     }
     const fault = takeFault(context, (name) =>
@@ -1905,7 +1948,13 @@ export async function createFakeAuthorizationServer(
     issuer,
     endpoints,
     clientIds: Object.freeze([...clients.keys()]),
-    fetch: handle,
+    // A Request alone is used as is (as before, whichever realm made it).
+    fetch: async (input, init) =>
+      handle(
+        init === undefined && typeof input === "object" && "method" in input
+          ? input
+          : new Request(input, init as RequestInit | undefined),
+      ),
     requests,
     clearRequests(): void {
       requests.length = 0;
@@ -1957,6 +2006,23 @@ export async function createFakeAuthorizationServer(
       publishedKeys = rotateOptions.keepPrevious === false ? [key] : [key, ...publishedKeys];
       activeKey = key;
       return key.kid;
+    },
+    async issueTokens(mintOptions: FakeIssueTokensOptions = {}): Promise<FakeTokenResponse> {
+      const mint = issueTokensRequest(mintOptions, {
+        subject,
+        clientIds: [...clients.keys()],
+        hasUser: (sub) => users.has(sub),
+      });
+      const client = clients.get(mint.clientId) as RegisteredClient;
+      const family = newFamily(client.clientId, mint.subject, mint.scope, nowSeconds());
+      const context: LogContext = { params: {}, grantType: undefined, faults: [], noFaults: true };
+      const response = await issueTokens(context, client, family, {
+        scope: mint.scope,
+        nonce: mint.nonce,
+        refreshToken: mint.refreshToken ? undefined : false,
+        fromRefresh: false,
+      });
+      return (await response.json()) as FakeTokenResponse;
     },
     approveDevice(userCode: string, approveOptions: { subject?: string } = {}): void {
       const result = answerDevice(userCode, true, approveOptions.subject ?? subject);
