@@ -25,6 +25,8 @@ export interface KeyringBackend {
   setPassword(service: string, account: string, password: string): Promise<void>;
   /** Deletes a value; resolves `false` when there was none. */
   deletePassword(service: string, account: string): Promise<boolean>;
+  /** The accounts stored under the service, when the library can enumerate them (optional). */
+  findAccounts?(service: string): Promise<string[]>;
 }
 
 /** The keyring libraries this package can load (both optional dependencies). */
@@ -212,6 +214,7 @@ export async function loadBackend(
 }
 
 interface KeytarModule {
+  findCredentials?(service: string): Promise<{ account: string }[]>;
   getPassword(service: string, account: string): Promise<string | null>;
   setPassword(service: string, account: string, password: string): Promise<void>;
   deletePassword(service: string, account: string): Promise<boolean>;
@@ -257,6 +260,13 @@ function keytarBackend(module: unknown): KeyringBackend {
         throw keyringError(error, name);
       }
     },
+    async findAccounts(service) {
+      try {
+        return (await (keytar.findCredentials?.(service) ?? [])).map((c) => c.account);
+      } catch (error) {
+        throw keyringError(error, name);
+      }
+    },
   };
 }
 
@@ -267,6 +277,7 @@ interface NapiEntry {
 }
 
 interface NapiModule {
+  findCredentialsAsync?(service: string): Promise<{ account: string }[]>;
   AsyncEntry: new (
     service: string,
     account: string,
@@ -275,7 +286,8 @@ interface NapiModule {
 }
 
 function napiBackend(module: unknown): KeyringBackend {
-  const { AsyncEntry } = moduleExports<NapiModule>(module, "AsyncEntry");
+  const module_ = moduleExports<NapiModule>(module, "AsyncEntry");
+  const { AsyncEntry } = module_;
   const name = "@napi-rs/keyring";
   // On Linux it would silently fall back to the kernel keyring, which does not survive a
   // reboot: pin it to the Secret Service so that an unusable keyring is reported instead.
@@ -300,6 +312,14 @@ function napiBackend(module: unknown): KeyringBackend {
     async deletePassword(service, account) {
       try {
         return await entry(service, account).deletePassword();
+      } catch (error) {
+        throw keyringError(error, name);
+      }
+    },
+    async findAccounts(service) {
+      try {
+        const found = (await module_.findCredentialsAsync?.(service)) ?? [];
+        return found.map((c) => c.account);
       } catch (error) {
         throw keyringError(error, name);
       }
@@ -399,6 +419,9 @@ export function directReadKeytarBackend(
     },
     async deletePassword(service, account) {
       return (await loaded()).deletePassword(service, account);
+    },
+    async findAccounts(service) {
+      return (await (await loaded()).findAccounts?.(service)) ?? [];
     },
   };
 }
