@@ -21,7 +21,11 @@ export interface StatusAllContext {
 type Kind = "auto" | "keyring" | "file" | "memory";
 
 /** The stores to list: `auto` lists both the keyring (when usable) and the file store. */
-async function stores(kind: Kind, directory: string | undefined, ctx: StatusAllContext) {
+async function stores(
+  kind: Kind,
+  directory: string | undefined,
+  ctx: StatusAllContext,
+): Promise<TokenStore[]> {
   const kinds: ("keyring" | "file")[] =
     kind === "auto" ? ["keyring", "file"] : kind === "memory" ? [] : [kind];
   const opened: TokenStore[] = [];
@@ -35,6 +39,30 @@ async function stores(kind: Kind, directory: string | undefined, ctx: StatusAllC
     }
   }
   return opened;
+}
+
+/** One stored credential set, with the kind of store it is in. */
+export interface ListedCredentials {
+  key: CredentialKey;
+  credentials: Credentials;
+  store: string;
+}
+
+/**
+ * Every credential set stored in the stores `--store` names (`auto`: the keyring when usable,
+ * and the file store). An explicit store that cannot be opened throws.
+ */
+export async function listStored(
+  kind: Kind,
+  directory: string | undefined,
+  ctx: StatusAllContext,
+): Promise<ListedCredentials[]> {
+  const found: ListedCredentials[] = [];
+  for (const store of await stores(kind, directory, ctx)) {
+    if (!store.list) continue;
+    for (const entry of await store.list()) found.push({ ...entry, store: store.kind });
+  }
+  return found;
 }
 
 function line(summary: CredentialsSummary): string {
@@ -70,11 +98,7 @@ export async function runStatusAll(
   const profile = (await loadProfile(ctx.env, flags.profile ?? "default")) ?? {};
   const kind = (flags.store ?? profile.store ?? "auto") as Kind;
   const directory = flags.storeDir ?? (profile.storeDir as string | undefined);
-  const found: { key: CredentialKey; credentials: Credentials; store: string }[] = [];
-  for (const store of await stores(kind, directory, ctx)) {
-    if (!store.list) continue;
-    for (const entry of await store.list()) found.push({ ...entry, store: store.kind });
-  }
+  const found = await listStored(kind, directory, ctx);
   const now = Date.now();
   const summaries = found
     .map(({ key, credentials, store }) =>

@@ -1,9 +1,9 @@
-import { ConfigurationError, ErrorCode, type StoredCredentials } from "@latchkey/core/store";
+import { ConfigurationError, ErrorCode } from "@latchkey/core/store";
 import type { CommonFlags } from "./config.js";
-import { openStore } from "./open-store.js";
 import type { Output } from "./output.js";
 import { printable } from "./output.js";
 import { configFilePath, profileNames } from "./profile.js";
+import { type ListedCredentials, listStored } from "./status-all.js";
 
 /** What {@link unknownProfileError} reads: the flags as they stand, the environment, the output. */
 export interface ProfileContext {
@@ -11,16 +11,14 @@ export interface ProfileContext {
   out: Output;
 }
 
-/** Every stored credential set the flags' store holds; none when it cannot say. */
+/** Every stored credential set of the flags' stores; none when they cannot say. */
 async function storedEntries(
   flags: CommonFlags,
   ctx: ProfileContext,
-): Promise<StoredCredentials[]> {
+): Promise<ListedCredentials[]> {
   try {
-    const kind = (flags.store ?? "auto") as Parameters<typeof openStore>[0]["kind"];
-    if (kind === "memory") return [];
-    const store = await openStore({ kind, directory: flags.storeDir, env: ctx.env }, ctx.out);
-    return (await store.list?.()) ?? [];
+    const kind = (flags.store ?? "auto") as Parameters<typeof listStored>[0];
+    return await listStored(kind, flags.storeDir, ctx);
   } catch {
     return [];
   }

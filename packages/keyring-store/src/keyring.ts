@@ -13,7 +13,6 @@ import {
 } from "@latchkey/core/store";
 import {
   defaultKeyringEntryLength,
-  directReadKeytarBackend,
   type KeyringBackend,
   type KeyringBackendName,
   keyringError,
@@ -21,6 +20,7 @@ import {
   openKeyringBackend,
 } from "./backend.js";
 import { randomHex, sha256Hex } from "./digest.js";
+import { directReadKeytarBackend } from "./direct-read.js";
 import { keyFromId, serializeForStore } from "./record.js";
 import { canReadSecretServiceDirectly } from "./secret-service.js";
 import { withTimeout } from "./timeout.js";
