@@ -23,7 +23,7 @@ import type { DemoFlags } from "./demo.js";
 import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
 import { openStore } from "./open-store.js";
 import { createOutput, type Output, printable } from "./output.js";
-import { loadProfile } from "./profile.js";
+import { loadProfile, profileNames } from "./profile.js";
 import { type OptionSources, type OptionTable, quickParse } from "./quick-parse.js";
 import { formatSummary, summarize } from "./summary.js";
 import { createTransport } from "./transport.js";
@@ -102,7 +102,9 @@ async function applyProfile(
   const name = flags.profile ?? "default";
   const profile = await loadProfile(ctx.env, name);
   const incomplete = !flags.clientId || (flags.issuer ?? flags.tokenEndpoint) === undefined;
-  if (profile === undefined && name !== "default" && incomplete)
+  // An unknown profile is named (with the known ones), rather than "--client-id is required";
+  // so is a missing "default" when the config file has other profiles.
+  if (profile === undefined && incomplete && (name !== "default" || profileNames(ctx.env).length))
     throw await (await import("./unknown-profile.js")).unknownProfileError(name, flags, ctx);
   const target = flags as Record<string, unknown>;
   // Only the settings this command takes: a profile's `flow` means nothing to `status`.

@@ -56,11 +56,15 @@ export async function unknownProfileError(
     configured.length ? `${configured.map(printable).join(", ")} (config file)` : "",
     stored.length ? `${stored.map(printable).join(", ")} (stored)` : "",
   ].filter(Boolean);
+  const what =
+    name === "default"
+      ? `No --issuer and --client-id, and the config file ${path} has no profile "default" (nothing is stored under it either).`
+      : `Unknown profile ${shown}: it is not in the config file ${path} and nothing is stored under it.`;
   return new ConfigurationError(
     ErrorCode.CONFIG_INVALID,
-    `Unknown profile ${shown}: it is not in the config file ${path} and nothing is stored under it. ${
+    `${what} ${
       known.length
-        ? `Known profiles: ${known.join("; ")}.`
+        ? `Known profiles: ${known.join("; ")}; choose one with --profile NAME.`
         : "No profile is known yet: log in with --issuer and --client-id to create it."
     }`,
   );

@@ -89,6 +89,26 @@ describe("--profile of a profile that exists nowhere", () => {
     expect(bare.stdout).toBe("");
   });
 
+  it('no flags and no "default" profile in a config file that has others: names them too', async () => {
+    const config = configWith({ work: { issuer: "https://id.example.com", "client-id": "x" } });
+    const store = ["--store", "file", "--store-dir", tempDir()];
+    const result = await latchkey(["token", ...store], {
+      env: cleanEnv({ LATCHKEY_CONFIG: config }),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`the config file ${config} has no profile "default"`);
+    expect(result.stderr).toContain(
+      "Known profiles: work (config file); choose one with --profile",
+    );
+    // Without a config file, the plain message stays.
+    const home = tempDir();
+    const bare = await latchkey(["token", ...store], {
+      env: cleanEnv({ HOME: home, XDG_CONFIG_HOME: join(home, "cfg") }),
+    });
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain("--client-id is required");
+  });
+
   it("with no config file and nothing stored, says that no profile is known yet", async () => {
     const home = tempDir();
     const result = await latchkey(
