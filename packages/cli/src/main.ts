@@ -13,6 +13,7 @@ import {
   type TokenStore,
 } from "@latchkey/core/store";
 import { createCredentialLock } from "@latchkey/keyring-store";
+import { applyProfile, normalizeBooleanEnv } from "./apply-flags.js";
 import {
   type CommonFlags,
   type ResolvedConfig,
@@ -23,7 +24,6 @@ import type { DemoFlags } from "./demo.js";
 import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
 import { openStore } from "./open-store.js";
 import { createOutput, type Output, printable } from "./output.js";
-import { loadProfile, profileNames } from "./profile.js";
 import { type OptionSources, type OptionTable, quickParse } from "./quick-parse.js";
 import { formatSummary, summarize } from "./summary.js";
 import { createTransport } from "./transport.js";
@@ -77,46 +77,6 @@ const VERSION: string =
 
 /** @internal */
 export type Opener = false | { command?: string } | ((url: string) => Promise<void>);
-
-/**
- * Commander turns a boolean flag on whenever its variable is set; `LATCHKEY_NO_BROWSER=0` or
- * `LATCHKEY_INSECURE_SKIP_TLS_VERIFY=false` must mean off, as a user would expect.
- */
-function normalizeBooleanEnv(flags: CommonFlags, command: OptionSources): void {
-  const target = flags as Record<string, unknown>;
-  for (const option of command.options) {
-    if (option.required || option.optional || option.envVar === undefined) continue;
-    const key = option.attributeName();
-    if (command.getOptionValueSource(key) !== "env") continue;
-    const value = process.env[option.envVar] ?? "";
-    if (/^(0|false|no|off)?$/i.test(value.trim())) target[key] = option.negate;
-  }
-}
-
-/** Flags > LATCHKEY_* > config-file profile > defaults (CLI.md). */
-async function applyProfile(
-  flags: CommonFlags,
-  command: OptionSources,
-  ctx: Context,
-): Promise<void> {
-  const name = flags.profile ?? "default";
-  const profile = await loadProfile(ctx.env, name);
-  const incomplete = !flags.clientId || (flags.issuer ?? flags.tokenEndpoint) === undefined;
-  // An unknown profile is named (with the known ones), rather than "--client-id is required";
-  // so is a missing "default" when the config file has other profiles.
-  if (profile === undefined && incomplete && (name !== "default" || profileNames(ctx.env).length))
-    throw await (await import("./unknown-profile.js")).unknownProfileError(name, flags, ctx);
-  const target = flags as Record<string, unknown>;
-  // Only the settings this command takes: a profile's `flow` means nothing to `status`.
-  const takes = new Set(command.options.map((option) => option.attributeName()));
-  for (const [key, value] of Object.entries(profile ?? {})) {
-    const source = command.getOptionValueSource(key);
-    if (source === "cli" || source === "env" || !takes.has(key)) continue;
-    target[key] = value;
-  }
-  if (profile && Object.keys(profile).length)
-    ctx.out.debug(`config profile "${name}": ${Object.keys(profile).join(", ")}`);
-}
 
 async function prepare(
   flags: CommonFlags,
