@@ -12,16 +12,18 @@ import {
   redactUrl,
   type TokenStore,
 } from "@latchkey/core/store";
-import { createCredentialLock, createTokenStore } from "@latchkey/keyring-store";
+import { createCredentialLock } from "@latchkey/keyring-store";
+import { applyProfile, normalizeBooleanEnv } from "./apply-flags.js";
 import {
   type CommonFlags,
   type ResolvedConfig,
   resolveConfig,
   type TokenFormat,
 } from "./config.js";
+import type { DemoFlags } from "./demo.js";
 import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
+import { openStore } from "./open-store.js";
 import { createOutput, type Output, printable } from "./output.js";
-import { loadProfile } from "./profile.js";
 import { type OptionSources, type OptionTable, quickParse } from "./quick-parse.js";
 import { formatSummary, summarize } from "./summary.js";
 import { createTransport } from "./transport.js";
@@ -76,39 +78,6 @@ const VERSION: string =
 /** @internal */
 export type Opener = false | { command?: string } | ((url: string) => Promise<void>);
 
-/**
- * Commander turns a boolean flag on whenever its variable is set; `LATCHKEY_NO_BROWSER=0` or
- * `LATCHKEY_INSECURE_SKIP_TLS_VERIFY=false` must mean off, as a user would expect.
- */
-function normalizeBooleanEnv(flags: CommonFlags, command: OptionSources): void {
-  const target = flags as Record<string, unknown>;
-  for (const option of command.options) {
-    if (option.required || option.optional || option.envVar === undefined) continue;
-    const key = option.attributeName();
-    if (command.getOptionValueSource(key) !== "env") continue;
-    const value = process.env[option.envVar] ?? "";
-    if (/^(0|false|no|off)?$/i.test(value.trim())) target[key] = option.negate;
-  }
-}
-
-/** Flags > LATCHKEY_* > config-file profile > defaults (CLI.md). */
-async function applyProfile(
-  flags: CommonFlags,
-  command: OptionSources,
-  ctx: Context,
-): Promise<void> {
-  const name = flags.profile ?? "default";
-  const profile = await loadProfile(ctx.env, name);
-  const target = flags as Record<string, unknown>;
-  for (const [key, value] of Object.entries(profile)) {
-    const source = command.getOptionValueSource(key);
-    if (source === "cli" || source === "env") continue;
-    target[key] = value;
-  }
-  if (Object.keys(profile).length)
-    ctx.out.debug(`config profile "${name}": ${Object.keys(profile).join(", ")}`);
-}
-
 async function prepare(
   flags: CommonFlags,
   command: OptionSources,
@@ -132,15 +101,10 @@ async function prepare(
       "HTTP through undici (proxy environment, --ca-file or --insecure-skip-tls-verify)",
     );
   }
-  const storeOptions: Parameters<typeof createTokenStore>[0] = {
-    kind: config.storeKind,
-    env: ctx.env,
-  };
-  if (config.storeDir !== undefined) storeOptions.directory = config.storeDir;
-  // A record already in the keyring proves it works: no write-then-delete probe on the hot path.
-  storeOptions.keyring = { skipProbeIfStored: config.key };
-  const { store, notice } = await createTokenStore(storeOptions);
-  if (notice) ctx.out.info(notice);
+  const store = await openStore(
+    { kind: config.storeKind, directory: config.storeDir, env: ctx.env, key: config.key },
+    ctx.out,
+  );
   ctx.out.debug(`store: ${store.kind}; profile: ${config.key.profile}; flow: ${config.flow}`);
   let discovered: Promise<ServerMetadata> | undefined;
   const server = (): Promise<ServerMetadata> => {
@@ -352,60 +316,16 @@ async function runLogout(
 
 /** `latchkey status`: the stored session, without secrets; exit 4 when logged out. */
 async function runStatus(
-  flags: CommonFlags & { json?: boolean },
+  flags: CommonFlags & { json?: boolean; all?: boolean },
   command: OptionSources,
   ctx: Context,
 ): Promise<void> {
+  if (flags.all) return (await import("./status-all.js")).runStatusAll(flags, ctx);
   const session = await prepare(flags, command, ctx);
   const stored = await session.store.get(session.config.key);
   const summary = summaryOf(session, stored);
   ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
   if (!stored) throw new LoginRequiredError(ErrorCode.LOGIN_REQUIRED, "Not logged in.");
-}
-
-/** `latchkey demo`: a real login against an embedded fake authorization server. */
-async function runDemo(
-  flags: CommonFlags & { json?: boolean },
-  command: OptionSources,
-  ctx: Context,
-): Promise<void> {
-  const { startFakeAuthorizationServer, followLoginRedirects } = await import("@latchkey/testing");
-  const idp = await startFakeAuthorizationServer({});
-  try {
-    ctx.out.info(
-      `Started a fake authorization server at ${idp.issuer} (it approves every login as "alice").`,
-    );
-    const demoFlags: CommonFlags = {
-      ...flags,
-      issuer: idp.issuer,
-      clientId: flags.clientId ?? "latchkey",
-      scope: flags.scope ?? ["openid", "profile"],
-    };
-    const session = await prepare(demoFlags, command, ctx, { storeKind: "memory" });
-    let opener: Opener | undefined;
-    const { browserUnavailableReason } = await import("./flows.js");
-    const reason =
-      session.config.browserCommand === undefined
-        ? browserUnavailableReason({ env: ctx.env })
-        : undefined;
-    if (session.config.openBrowser && reason) {
-      ctx.out.info(
-        `No browser can be opened here (${reason}); completing the demo login headlessly.`,
-      );
-      opener = async (url) => {
-        void followLoginRedirects(url).catch((error: unknown) =>
-          ctx.out.warn(`headless login failed: ${printable(String(error))}`),
-        );
-      };
-    }
-    const { interactive } = await import("./flows.js");
-    const credentials = await interactive(session, ctx, "browser", opener);
-    await session.store.set(session.config.key, credentials);
-    const summary = summaryOf(session, await session.store.get(session.config.key));
-    ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
-  } finally {
-    await idp.close();
-  }
 }
 
 /**
@@ -460,10 +380,13 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
         refresh: act(runRefresh),
         logout: act(runLogout),
         status: act(runStatus),
-        demo: act(runDemo),
+        demo: act<DemoFlags>(async (flags, command, context) =>
+          (await import("./demo.js")).runDemo(flags, command, context),
+        ),
       },
       writeOut: (text) => environment.stdout.write(text),
       writeErr: (text) => environment.stderr.write(text),
+      env: environment.env,
     });
     return outcome === "usage" ? ExitCode.USAGE : ExitCode.OK;
   } catch (error) {

@@ -23,93 +23,170 @@ export const collect = (value: string, previous: string[] | undefined): string[]
   value,
 ];
 
-/** Adds the options every command takes. Environment variables are `LATCHKEY_<FLAG>`. */
-export function addCommonOptions(command: Command, options: { requireClient: boolean }): Command {
-  command
-    .addOption(
+/**
+ * The groups of common options: what to log in to (`server`, `client`), what to ask for
+ * (`request`), how to log in (`login`), TLS (`tls`), where credentials live (`store`) and how
+ * much to say (`output`). Each command takes the groups it uses (CLI.md); a flag of another
+ * group is refused as unknown (exit 2), and set through the environment or a profile it is
+ * ignored.
+ */
+export type OptionGroup = "server" | "client" | "request" | "login" | "tls" | "store" | "output";
+
+/** Every group: what `login` and `token` take. */
+export const ALL_GROUPS: readonly OptionGroup[] = [
+  "server",
+  "client",
+  "request",
+  "login",
+  "tls",
+  "store",
+  "output",
+];
+
+// The options in help order, each with its group.
+const OPTIONS: [OptionGroup, (requireClient: boolean) => Option][] = [
+  [
+    "server",
+    () =>
       envOption("--issuer <url>", "discover endpoints from this issuer (RFC 8414, then OpenID)"),
-    )
-    .addOption(envOption("--authorization-endpoint <url>", "explicit authorization endpoint"))
-    .addOption(envOption("--token-endpoint <url>", "explicit token endpoint"))
-    .addOption(
+  ],
+  ["server", () => envOption("--authorization-endpoint <url>", "explicit authorization endpoint")],
+  ["server", () => envOption("--token-endpoint <url>", "explicit token endpoint")],
+  [
+    "server",
+    () =>
       envOption("--device-authorization-endpoint <url>", "explicit device authorization endpoint"),
-    )
-    .addOption(envOption("--revocation-endpoint <url>", "explicit revocation endpoint"))
-    .addOption(
-      envOption("--client-id <id>", options.requireClient ? "client id (required)" : "client id"),
-    )
-    .addOption(envOption("--client-secret <secret>", "client secret (confidential clients only)"))
-    .addOption(envOption("--client-secret-file <file>", "read the client secret from a file"))
-    .addOption(
+  ],
+  ["server", () => envOption("--revocation-endpoint <url>", "explicit revocation endpoint")],
+  [
+    "client",
+    (requireClient) =>
+      envOption("--client-id <id>", requireClient ? "client id (required)" : "client id"),
+  ],
+  [
+    "client",
+    () => envOption("--client-secret <secret>", "client secret (confidential clients only)"),
+  ],
+  ["client", () => envOption("--client-secret-file <file>", "read the client secret from a file")],
+  [
+    "request",
+    () =>
       envOption("--scope <scope>", "scope to request; space-separated, repeatable").argParser(
         collect,
       ),
-    )
-    .addOption(envOption("--audience <audience>", "audience parameter"))
-    .addOption(
+  ],
+  ["request", () => envOption("--audience <audience>", "audience parameter")],
+  [
+    "request",
+    () =>
       envOption("--resource <uri>", "RFC 8707 resource indicator, repeatable").argParser(collect),
-    )
-    .addOption(
+  ],
+  [
+    "login",
+    () =>
       envOption(
         "--redirect-uri <uri>",
         "loopback redirect URI (default http://127.0.0.1:0/callback)",
       ),
-    )
-    .addOption(envOption("--port <n>", "port of the loopback redirect URI (0 = any free port)"))
-    .addOption(
+  ],
+  ["login", () => envOption("--port <n>", "port of the loopback redirect URI (0 = any free port)")],
+  [
+    "login",
+    () =>
       envOption(
         "--auth-param <k=v>",
         "extra authorization request parameter, repeatable",
       ).argParser(collect),
-    )
-    .addOption(
+  ],
+  [
+    "request",
+    () =>
       envOption("--token-param <k=v>", "extra token request parameter, repeatable").argParser(
         collect,
       ),
-    )
-    .addOption(
+  ],
+  [
+    "request",
+    () =>
       envOption("--refresh-param <k=v>", "extra refresh request parameter, repeatable").argParser(
         collect,
       ),
-    )
-    .addOption(
+  ],
+  [
+    "login",
+    () =>
       envOption(
         "--copy-auth-params-to-token-request",
         "send the authorization parameters to the token endpoint too",
       ),
-    )
-    .addOption(
+  ],
+  [
+    "login",
+    () =>
       envOption(
         "--browser-command <cmd>",
         "how to open a URL (no shell; the URL is the last argument)",
       ),
-    )
-    .addOption(envOption("--flow <flow>", `how to log in: ${FLOWS.join(" | ")} (default auto)`))
-    .addOption(
+  ],
+  ["login", () => envOption("--flow <flow>", `how to log in: ${FLOWS.join(" | ")} (default auto)`)],
+  [
+    "login",
+    () =>
       envOption("--command <cmd>", "for --flow command: its trimmed stdout is the access token"),
-    )
-    .addOption(
+  ],
+  [
+    "tls",
+    () =>
       envOption(
         "--ca-file <path>",
         "also trust these PEM certificates (HTTPS_PROXY/NO_PROXY are honoured)",
       ),
-    )
-    .addOption(
-      envOption("--insecure-skip-tls-verify", "do not verify TLS certificates (dangerous)"),
-    )
-    .addOption(envOption("--no-browser", "never open a browser; print the URL and wait"))
-    .addOption(envOption("--timeout <seconds>", "how long to wait for the user (default 180)"))
-    .addOption(envOption("--profile <name>", 'credentials profile (default "default")'))
-    .addOption(envOption("--store <kind>", "auto | keyring | file | memory (default auto)"))
-    .addOption(envOption("--store-dir <dir>", "file store directory"))
-    .addOption(envOption("-v, --verbose", "show what is happening on stderr (never secrets)"))
-    .addOption(envOption("-q, --quiet", "only errors and required prompts on stderr"));
+  ],
+  [
+    "tls",
+    () => envOption("--insecure-skip-tls-verify", "do not verify TLS certificates (dangerous)"),
+  ],
+  ["login", () => envOption("--no-browser", "never open a browser; print the URL and wait")],
+  ["login", () => envOption("--timeout <seconds>", "how long to wait for the user (default 180)")],
+  ["store", () => envOption("--profile <name>", 'credentials profile (default "default")')],
+  ["store", () => envOption("--store <kind>", "auto | keyring | file | memory (default auto)")],
+  ["store", () => envOption("--store-dir <dir>", "file store directory")],
+  ["output", () => envOption("-v, --verbose", "show what is happening on stderr (never secrets)")],
+  ["output", () => envOption("-q, --quiet", "only errors and required prompts on stderr")],
+];
+
+/**
+ * Adds the common options of these groups (by default all of them, as `login` and `token` take).
+ * Environment variables are `LATCHKEY_<FLAG>`. `except` leaves out some long flags of the groups
+ * (`status` needs no client secret: it names the key with the issuer and client id).
+ */
+export function addOptionGroups(
+  command: Command,
+  groups: readonly OptionGroup[],
+  options: { requireClient: boolean; except?: readonly string[] },
+): Command {
+  for (const [group, make] of OPTIONS) {
+    if (!groups.includes(group)) continue;
+    const option = make(options.requireClient);
+    if (options.except?.includes(option.long as string)) continue;
+    command.addOption(option);
+  }
   return command;
 }
 
-/** Creates the program's subcommand with the common options. */
-export function commonCommand(name: string, description: string, requireClient = true): Command {
-  return addCommonOptions(new Command(name).description(description), { requireClient });
+/** Adds the options every command used to take (all groups). Environment variables are `LATCHKEY_<FLAG>`. */
+export function addCommonOptions(command: Command, options: { requireClient: boolean }): Command {
+  return addOptionGroups(command, ALL_GROUPS, options);
+}
+
+/** Creates the program's subcommand with the common options of `groups` (default all). */
+export function commonCommand(
+  name: string,
+  description: string,
+  requireClient = true,
+  groups: readonly OptionGroup[] = ALL_GROUPS,
+): Command {
+  return addOptionGroups(new Command(name).description(description), groups, { requireClient });
 }
 
 /**

@@ -63,15 +63,11 @@ export function attributeName(key: string): string {
   return key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-/**
- * Reads profile `name` from the config file: `{"profiles": {"NAME": {"issuer": ..., "client-id": ..., "scope": ["openid"]}}}`.
- * Returns commander-style attributes (`clientId`), or an empty object when there is no file or no
- * such profile. An unreadable or malformed file is a configuration error (exit 2).
- */
-export async function loadProfile(
-  env: Readonly<Record<string, string | undefined>>,
-  name: string,
-): Promise<Record<string, string | string[] | boolean>> {
+/** The config file's profiles, by name (`undefined` when there is no file or no `profiles`). */
+function readProfiles(env: Readonly<Record<string, string | undefined>>): {
+  path: string;
+  profiles: Record<string, unknown> | undefined;
+} {
   const { path, explicit } = configFilePath(env);
   let text: string;
   try {
@@ -79,7 +75,7 @@ export async function loadProfile(
     text = readFileSync(path, "utf8");
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && !explicit) return {};
+    if (code === "ENOENT" && !explicit) return { path, profiles: undefined };
     throw new ConfigurationError(
       ErrorCode.CONFIG_INVALID,
       `Cannot read the config file ${path} (${code ?? "error"}).`,
@@ -95,11 +91,29 @@ export async function loadProfile(
   if (!document || typeof document !== "object" || Array.isArray(document))
     throw invalid(path, "not a JSON object");
   const profiles = (document as { profiles?: unknown }).profiles;
-  if (profiles === undefined) return {};
+  if (profiles === undefined) return { path, profiles: undefined };
   if (!profiles || typeof profiles !== "object" || Array.isArray(profiles))
     throw invalid(path, '"profiles" is not an object');
-  const profile = (profiles as Record<string, unknown>)[name];
-  if (profile === undefined) return {};
+  return { path, profiles: profiles as Record<string, unknown> };
+}
+
+/** The names of the config file's profiles, sorted; none when there is no file. */
+export function profileNames(env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.keys(readProfiles(env).profiles ?? {}).sort();
+}
+
+/**
+ * Reads profile `name` from the config file: `{"profiles": {"NAME": {"issuer": ..., "client-id": ..., "scope": ["openid"]}}}`.
+ * Returns commander-style attributes (`clientId`), or `undefined` when there is no file or no
+ * such profile. An unreadable or malformed file is a configuration error (exit 2).
+ */
+export async function loadProfile(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+): Promise<Record<string, string | string[] | boolean> | undefined> {
+  const { path, profiles } = readProfiles(env);
+  const profile = profiles?.[name];
+  if (profile === undefined) return undefined;
   if (!profile || typeof profile !== "object" || Array.isArray(profile))
     throw invalid(path, `profile "${name}" is not an object`);
   const result: Record<string, string | string[] | boolean> = {};

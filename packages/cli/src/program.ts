@@ -1,5 +1,12 @@
-import { type Command, CommanderError, Command as Program } from "commander";
-import { commonCommand, envOption, tokenCommand } from "./options.js";
+import { type Command, CommanderError, Option, Command as Program } from "commander";
+import { topLevelHelp } from "./help.js";
+import {
+  addOptionGroups,
+  commonCommand,
+  envOption,
+  type OptionGroup,
+  tokenCommand,
+} from "./options.js";
 import type { OptionSources } from "./quick-parse.js";
 
 /**
@@ -29,7 +36,21 @@ export interface ProgramOptions {
   actions: Actions;
   writeOut: (text: string) => void;
   writeErr: (text: string) => void;
+  /** The environment, for the top-level help (the config file's path and profiles). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
+
+/** A command with the option groups it uses, less the flags of `except` (options.ts). */
+const own = (
+  name: string,
+  description: string,
+  groups: readonly OptionGroup[],
+  except: readonly string[],
+): Command =>
+  addOptionGroups(new Program(name).description(description), groups, {
+    requireClient: true,
+    except,
+  });
 
 const HELP = (command: Command): Command =>
   command.exitOverride().showHelpAfterError("(run with --help for usage)");
@@ -43,7 +64,7 @@ function buildProgram(
     new Program("latchkey")
       .description("Log in with OAuth 2.0 / OpenID Connect from the command line.")
       .version(options.version, "--version", "print the version"),
-  );
+  ).addHelpText("after", () => topLevelHelp(options.env ?? {}));
   const act =
     (action: Action) =>
     (flags: Record<string, unknown>, command: Command): void =>
@@ -55,21 +76,56 @@ function buildProgram(
         .action(act(actions.login)),
     token: () => tokenCommand().action(act(actions.token)),
     refresh: () =>
-      commonCommand(
+      own(
         "refresh",
         "refresh now with the stored refresh token; never starts a login",
+        ["server", "client", "request", "tls", "store", "output"],
+        ["--authorization-endpoint", "--device-authorization-endpoint", "--revocation-endpoint"],
       ).action(act(actions.refresh)),
     logout: () =>
-      commonCommand("logout", "revoke the refresh token and delete what is stored; idempotent")
+      own(
+        "logout",
+        "revoke the refresh token and delete what is stored; idempotent",
+        ["server", "client", "tls", "store", "output"],
+        ["--authorization-endpoint", "--device-authorization-endpoint"],
+      )
         .addOption(envOption("--no-revoke", "only delete the local credentials"))
         .action(act(actions.logout)),
     status: () =>
-      commonCommand("status", "show the stored session (no secrets); exit 4 when logged out")
+      own(
+        "status",
+        "show the stored session (no secrets); exit 4 when logged out",
+        ["server", "client", "store", "output"],
+        [
+          "--authorization-endpoint",
+          "--device-authorization-endpoint",
+          "--revocation-endpoint",
+          "--client-secret",
+          "--client-secret-file",
+        ],
+      )
         .addOption(envOption("--json", "print JSON"))
+        .addOption(
+          new Option(
+            "--all",
+            "every stored credential of every store (no --issuer or --client-id needed)",
+          ),
+        )
         .action(act(actions.status)),
+    // The demo is hermetic: its own presentation flags only, none read from the environment.
     demo: () =>
-      commonCommand("demo", "run a real login against an embedded fake authorization server", false)
-        .addOption(envOption("--json", "print the summary as JSON on stdout"))
+      new Program("demo")
+        .description("run a real login against an embedded fake authorization server")
+        .addOption(new Option("--json", "print the summary as JSON on stdout"))
+        .addOption(
+          new Option(
+            "--browser-command <cmd>",
+            "how to open a URL (no shell; the URL is the last argument)",
+          ),
+        )
+        .addOption(new Option("--no-browser", "never open a browser; print the URL and wait"))
+        .addOption(new Option("-v, --verbose", "show what is happening on stderr (never secrets)"))
+        .addOption(new Option("-q, --quiet", "only errors and required prompts on stderr"))
         .action(act(actions.demo)),
   };
   // Only the command being run needs its twenty-odd options built (a few ms); the others are

@@ -52,6 +52,19 @@ export interface TokenStore {
   set(key: CredentialKey, credentials: Credentials): Promise<void>;
   /** Deletes what is stored under the key; does nothing when nothing is. */
   delete(key: CredentialKey): Promise<void>;
+  /**
+   * Every stored credential set with the key it is stored under, when the store can enumerate
+   * them (optional: `latchkey status --all`). Throws {@link StoreError}.
+   */
+  list?(): Promise<StoredCredentials[]>;
+}
+
+/** One entry of {@link TokenStore.list}. */
+export interface StoredCredentials {
+  /** The key the credentials are stored under. */
+  key: CredentialKey;
+  /** The credentials. Secret. */
+  credentials: Credentials;
 }
 
 /** The version of the stored record format written by {@link serializeCredentials}. */

@@ -17,7 +17,13 @@ export type {
 } from "./access-token.js";
 export { getAccessToken } from "./access-token.js";
 export type { ClientAuthMethod, ClientOptions, FetchLike } from "./config.js";
-export type { CredentialKey, Credentials, ExpiryCheckOptions, TokenStore } from "./credentials.js";
+export type {
+  CredentialKey,
+  Credentials,
+  ExpiryCheckOptions,
+  StoredCredentials,
+  TokenStore,
+} from "./credentials.js";
 export {
   CREDENTIALS_RECORD_VERSION,
   credentialKeyId,

@@ -1,5 +1,4 @@
 import { ErrorCode, StoreError } from "@latchkey/core/store";
-import { openSecretServiceReader, type SecretServiceReader } from "./secret-service.js";
 
 /**
  * The little a keyring library has to offer for {@link KeyringTokenStore}: a password per
@@ -25,6 +24,8 @@ export interface KeyringBackend {
   setPassword(service: string, account: string, password: string): Promise<void>;
   /** Deletes a value; resolves `false` when there was none. */
   deletePassword(service: string, account: string): Promise<boolean>;
+  /** The accounts stored under the service, when the library can enumerate them (optional). */
+  findAccounts?(service: string): Promise<string[]>;
 }
 
 /** The keyring libraries this package can load (both optional dependencies). */
@@ -212,6 +213,7 @@ export async function loadBackend(
 }
 
 interface KeytarModule {
+  findCredentials?(service: string): Promise<{ account: string }[]>;
   getPassword(service: string, account: string): Promise<string | null>;
   setPassword(service: string, account: string, password: string): Promise<void>;
   deletePassword(service: string, account: string): Promise<boolean>;
@@ -257,6 +259,13 @@ function keytarBackend(module: unknown): KeyringBackend {
         throw keyringError(error, name);
       }
     },
+    async findAccounts(service) {
+      try {
+        return (await (keytar.findCredentials?.(service) ?? [])).map((c) => c.account);
+      } catch (error) {
+        throw keyringError(error, name);
+      }
+    },
   };
 }
 
@@ -267,6 +276,7 @@ interface NapiEntry {
 }
 
 interface NapiModule {
+  findCredentialsAsync?(service: string): Promise<{ account: string }[]>;
   AsyncEntry: new (
     service: string,
     account: string,
@@ -275,7 +285,8 @@ interface NapiModule {
 }
 
 function napiBackend(module: unknown): KeyringBackend {
-  const { AsyncEntry } = moduleExports<NapiModule>(module, "AsyncEntry");
+  const module_ = moduleExports<NapiModule>(module, "AsyncEntry");
+  const { AsyncEntry } = module_;
   const name = "@napi-rs/keyring";
   // On Linux it would silently fall back to the kernel keyring, which does not survive a
   // reboot: pin it to the Secret Service so that an unusable keyring is reported instead.
@@ -300,6 +311,14 @@ function napiBackend(module: unknown): KeyringBackend {
     async deletePassword(service, account) {
       try {
         return await entry(service, account).deletePassword();
+      } catch (error) {
+        throw keyringError(error, name);
+      }
+    },
+    async findAccounts(service) {
+      try {
+        const found = (await module_.findCredentialsAsync?.(service)) ?? [];
+        return found.map((c) => c.account);
       } catch (error) {
         throw keyringError(error, name);
       }
@@ -339,66 +358,4 @@ export function summarizeKeyringFailure(error: KeyringUnavailableError): string 
   const cause: unknown = error.cause;
   const detail = cause instanceof Error ? (cause.message.split("\n")[0] ?? "") : "";
   return detail === "" ? "the keyring failed" : `the keyring failed: ${detail.slice(0, 120)}`;
-}
-
-/** Options of {@link directReadKeytarBackend}. */
-export interface DirectReadKeytarBackendOptions {
-  /** The environment holding `DBUS_SESSION_BUS_ADDRESS`; default `process.env`. */
-  env?: Readonly<Record<string, string | undefined>>;
-  /** Give up on a direct read after this long (then keytar reads); default 2 000 ms. */
-  timeoutMs?: number;
-  /** Loads the library for writes, deletes and reads the direct path cannot answer. */
-  load?: () => Promise<KeyringBackend>;
-}
-
-/**
- * keytar with its reads done over D-Bus directly ({@link openSecretServiceReader}): the same
- * entries, without loading libsecret and GLib when a read is all a process does (`latchkey
- * token`). keytar is loaded on the first write or delete, and for any read the direct path
- * cannot answer (no bus, a locked item, an error, a timeout), so every outcome is keytar's.
- * When the library that loads turns out not to be keytar, direct reads stop: its entries are
- * not keytar's.
- */
-export function directReadKeytarBackend(
-  options: DirectReadKeytarBackendOptions = {},
-): KeyringBackend {
-  const load = options.load ?? (() => openKeyringBackend());
-  let library: Promise<KeyringBackend> | undefined;
-  let reader: Promise<SecretServiceReader | undefined> | undefined;
-  let direct = true;
-  const loaded = async (): Promise<KeyringBackend> => {
-    library ??= load();
-    const backend = await library;
-    if (backend.name !== "keytar") direct = false;
-    return backend;
-  };
-  const openReader = (): Promise<SecretServiceReader | undefined> => {
-    reader ??= openSecretServiceReader({
-      ...(options.env === undefined ? {} : { env: options.env }),
-      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    }).catch(() => undefined);
-    return reader;
-  };
-  return {
-    name: "keytar",
-    async getPassword(service, account) {
-      if (direct) {
-        const session = await openReader();
-        if (session !== undefined && direct) {
-          try {
-            return await session.read(service, account);
-          } catch {
-            // Not an answer keytar would agree with for sure: ask keytar.
-          }
-        }
-      }
-      return (await loaded()).getPassword(service, account);
-    },
-    async setPassword(service, account, password) {
-      await (await loaded()).setPassword(service, account, password);
-    },
-    async deletePassword(service, account) {
-      return (await loaded()).deletePassword(service, account);
-    },
-  };
 }

@@ -16,11 +16,12 @@ import {
   credentialKeyId,
   ErrorCode,
   parseStoredCredentials,
+  type StoredCredentials,
   StoreError,
   type TokenStore,
 } from "@latchkey/core/store";
 import { randomHex, sha256Hex } from "./digest.js";
-import { serializeForStore } from "./record.js";
+import { recordKey, serializeForStore } from "./record.js";
 
 /** Options of {@link FileTokenStore}. */
 export interface FileTokenStoreOptions {
@@ -117,7 +118,7 @@ export class FileTokenStore implements TokenStore {
    * on I/O errors; the previous record is then still in place.
    */
   async set(key: CredentialKey, credentials: Credentials): Promise<void> {
-    const text = serializeForStore(credentials);
+    const text = serializeForStore(credentials, key);
     await this.#ensureDirectory();
     const path = this.filePath(key);
     const stem = fileStem(key);
@@ -151,6 +152,38 @@ export class FileTokenStore implements TokenStore {
     }
     await syncDirectory(this.directory);
     await this.#removeStaleTempFiles(fileStem(key));
+  }
+
+  /**
+   * Every record in the directory with its key, sorted by file name. A record carries its key
+   * (written since the store could list); an older one gets the key of its issuer and client id
+   * with the profile `default` when that is the key its file name comes from, and is left out
+   * otherwise, as are records that cannot be read back. No directory lists nothing.
+   */
+  async list(): Promise<StoredCredentials[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.directory);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return [];
+      throw unavailable(`Could not read the credentials directory ${this.directory}`, error);
+    }
+    const entries: StoredCredentials[] = [];
+    for (const name of names.sort()) {
+      if (!/^credentials-[0-9a-f]{32}\.json$/.test(name)) continue;
+      let text: string;
+      let credentials: Credentials;
+      try {
+        text = readRecordFile(join(this.directory, name));
+        credentials = parseStoredCredentials(text);
+      } catch {
+        continue;
+      }
+      const { issuer, clientId } = credentials;
+      const key = recordKey(text) ?? { issuer, clientId, profile: "default" };
+      if (`${fileStem(key)}.json` === name) entries.push({ key, credentials });
+    }
+    return entries;
   }
 
   /** Creates the directory 0700, or tightens an existing one that others can access. */

@@ -1,7 +1,5 @@
 export {
-  type DirectReadKeytarBackendOptions,
   defaultKeyringEntryLength,
-  directReadKeytarBackend,
   KEYRING_BACKENDS,
   type KeyringBackend,
   type KeyringBackendName,
@@ -18,6 +16,10 @@ export {
   TOKEN_STORE_KINDS,
   type TokenStoreKind,
 } from "./create.js";
+export {
+  type DirectReadKeytarBackendOptions,
+  directReadKeytarBackend,
+} from "./direct-read.js";
 export { defaultStoreDirectory, type StoreEnvironment } from "./directory.js";
 export { FileTokenStore, type FileTokenStoreOptions } from "./file.js";
 export {

@@ -7,12 +7,12 @@ import {
   credentialKeyId,
   ErrorCode,
   parseStoredCredentials,
+  type StoredCredentials,
   StoreError,
   type TokenStore,
 } from "@latchkey/core/store";
 import {
   defaultKeyringEntryLength,
-  directReadKeytarBackend,
   type KeyringBackend,
   type KeyringBackendName,
   keyringError,
@@ -20,7 +20,8 @@ import {
   openKeyringBackend,
 } from "./backend.js";
 import { randomHex, sha256Hex } from "./digest.js";
-import { serializeForStore } from "./record.js";
+import { directReadKeytarBackend } from "./direct-read.js";
+import { keyFromId, serializeForStore } from "./record.js";
 import { canReadSecretServiceDirectly } from "./secret-service.js";
 import { withTimeout } from "./timeout.js";
 
@@ -187,6 +188,33 @@ export class KeyringTokenStore implements TokenStore {
     if (before === null) return;
     await this.#call(() => this.backend.deletePassword(this.service, account));
     await this.#deleteChunksOf(account, before);
+  }
+
+  /**
+   * Every record under the service with its key (an entry's account is core's
+   * `credentialKeyId`, so the key is read from it; chunks and probes are skipped). Records that
+   * are absent or cannot be read back are left out. Throws `STORE_UNAVAILABLE` when the keyring
+   * fails or its library cannot enumerate entries.
+   */
+  async list(): Promise<StoredCredentials[]> {
+    const find = this.backend.findAccounts?.bind(this.backend);
+    if (find === undefined)
+      throw new StoreError(
+        ErrorCode.STORE_UNAVAILABLE,
+        `The keyring library ${this.backend.name} cannot list its entries.`,
+      );
+    const accounts = await this.#call(() => find(this.service));
+    const entries: StoredCredentials[] = [];
+    for (const account of [...new Set(accounts)].sort()) {
+      const key = account.includes("#") ? undefined : keyFromId(account);
+      if (key === undefined) continue;
+      const credentials = await this.get(key).catch((error: unknown) => {
+        if (error instanceof StoreError && error.code === ErrorCode.STORE_CORRUPT) return undefined;
+        throw error;
+      });
+      if (credentials) entries.push({ key, credentials });
+    }
+    return entries;
   }
 
   async #readChunks(account: string, header: ChunkHeader): Promise<string | undefined> {

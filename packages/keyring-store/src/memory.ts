@@ -3,9 +3,10 @@ import {
   type Credentials,
   credentialKeyId,
   parseStoredCredentials,
+  type StoredCredentials,
   type TokenStore,
 } from "@latchkey/core/store";
-import { serializeForStore } from "./record.js";
+import { keyFromId, serializeForStore } from "./record.js";
 
 /**
  * A {@link TokenStore} that keeps credentials in this process only, for tests, CI and
@@ -33,6 +34,16 @@ export class MemoryTokenStore implements TokenStore {
   /** Stores a copy of the credentials, replacing what was there. */
   async set(key: CredentialKey, credentials: Credentials): Promise<void> {
     this.#records.set(credentialKeyId(key), serializeForStore(credentials));
+  }
+
+  /** Every stored credential set with its key, in the order they were first stored. */
+  async list(): Promise<StoredCredentials[]> {
+    const entries: StoredCredentials[] = [];
+    for (const [id, text] of this.#records) {
+      const key = keyFromId(id);
+      if (key) entries.push({ key, credentials: parseStoredCredentials(text) });
+    }
+    return entries;
   }
 
   /** Forgets what is stored under the key; does nothing when nothing is. */

@@ -9,7 +9,6 @@ import {
   ErrorCode,
   exchangeCode,
   LatchkeyError,
-  LoginRequiredError,
   ProtocolError,
   pollDeviceAuthorization,
   receiveCallback,
@@ -280,9 +279,10 @@ async function readPastes(args: {
         if (args.stop.aborted) return undefined;
         if (line === undefined) {
           if (!args.eofFails) return undefined;
-          throw new LoginRequiredError(
-            ErrorCode.ABORTED,
-            "The input ended before a redirect address was pasted.",
+          // End of input is a login not completed (exit 3), not an interrupt (130).
+          throw new ProtocolError(
+            ErrorCode.CALLBACK_INVALID,
+            "No redirect address was pasted: the input ended before one was entered; the login was not completed.",
           );
         }
         verdict = judgePastedCallback(args.state, line);

@@ -243,12 +243,16 @@ describe("paste mode", () => {
     expect(fake.count("token")).toBe(0);
   });
 
-  it("S30: the input ending before a paste ends the login with ABORTED", async () => {
+  it("the input ending before a paste is a login not completed (ProtocolError CALLBACK_INVALID), not an interrupt", async () => {
     const { client, server } = await fakeServer();
     const input = new PassThrough();
     const login = interactiveLogin({ client, server, mode: "paste", singleFlight: false, input });
     input.end();
-    await expect(login).rejects.toMatchObject({ code: ErrorCode.ABORTED });
+    await expect(login).rejects.toBeInstanceOf(ProtocolError);
+    await expect(login).rejects.toMatchObject({
+      code: ErrorCode.CALLBACK_INVALID,
+      message: expect.stringMatching(/no redirect address was pasted: the input ended/i),
+    });
   });
 
   it("paste mode still listens: a browser on this machine completes the login by itself", async () => {

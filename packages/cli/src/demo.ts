@@ -1,0 +1,77 @@
+import type { ServerMetadata } from "@latchkey/core";
+import { MemoryTokenStore } from "@latchkey/keyring-store";
+import { resolveConfig } from "./config.js";
+import type { Context, Opener, Session } from "./main.js";
+import { printable } from "./output.js";
+import { formatSummary, summarize } from "./summary.js";
+
+/** The flags `latchkey demo` takes: how it shows itself, nothing that points it elsewhere. */
+export interface DemoFlags {
+  json?: boolean;
+  browserCommand?: string;
+  browser?: boolean;
+}
+
+/**
+ * `latchkey demo`: a real login against an embedded fake authorization server. Hermetic: no
+ * config file, no `LATCHKEY_*` variable, no profile and no store of the user's are read or
+ * written, whatever they hold; the login goes to the embedded server only, its result to memory.
+ * Only the demo's own presentation flags count (`--json`, `-v`, `-q`, `--browser-command`,
+ * `--no-browser`); `$BROWSER` and the display still say how a browser opens.
+ */
+export async function runDemo(flags: DemoFlags, _command: unknown, ctx: Context): Promise<void> {
+  const { startFakeAuthorizationServer, followLoginRedirects } = await import("@latchkey/testing");
+  const idp = await startFakeAuthorizationServer({});
+  try {
+    ctx.out.info(
+      `Started a fake authorization server at ${idp.issuer} (it approves every login as "alice").`,
+    );
+    const config = await resolveConfig({
+      issuer: idp.issuer,
+      clientId: "latchkey",
+      scope: ["openid", "profile"],
+      store: "memory",
+      ...(flags.browserCommand === undefined ? {} : { browserCommand: flags.browserCommand }),
+      ...(flags.browser === false ? { browser: false } : {}),
+    });
+    let discovered: Promise<ServerMetadata> | undefined;
+    const session: Session = {
+      config,
+      store: new MemoryTokenStore(),
+      server: () => {
+        discovered ??= import("./flows.js").then(({ resolveServer }) =>
+          resolveServer(config.client, { signal: ctx.signal }),
+        );
+        return discovered;
+      },
+      lock: undefined,
+    };
+    ctx.out.debug("demo: the embedded server, a memory store; no config, profile or LATCHKEY_*");
+    const { browserUnavailableReason, interactive } = await import("./flows.js");
+    let opener: Opener | undefined;
+    const reason =
+      config.browserCommand === undefined ? browserUnavailableReason({ env: ctx.env }) : undefined;
+    if (config.openBrowser && reason) {
+      ctx.out.info(
+        `No browser can be opened here (${reason}); completing the demo login headlessly.`,
+      );
+      opener = async (url) => {
+        void followLoginRedirects(url).catch((error: unknown) =>
+          ctx.out.warn(`headless login failed: ${printable(String(error))}`),
+        );
+      };
+    }
+    const credentials = await interactive(session, ctx, "browser", opener);
+    await session.store.set(config.key, credentials);
+    const summary = summarize(await session.store.get(config.key), {
+      profile: config.key.profile,
+      issuer: config.key.issuer,
+      clientId: config.key.clientId,
+      store: session.store.kind,
+      now: Date.now(),
+    });
+    ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
+  } finally {
+    await idp.close();
+  }
+}
