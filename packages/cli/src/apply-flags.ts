@@ -27,6 +27,10 @@ export async function applyProfile(
   command: OptionSources,
   ctx: ProfileContext,
 ): Promise<void> {
+  const target = flags as Record<string, unknown>;
+  // A common flag this command does not use is accepted and dropped, from every source: a
+  // `--flow` or `LATCHKEY_FLOW` means nothing to `status`, not even a validation error.
+  for (const option of command.options) if (option.hidden) delete target[option.attributeName()];
   const name = flags.profile ?? "default";
   const profile = await loadProfile(ctx.env, name);
   const incomplete = !flags.clientId || (flags.issuer ?? flags.tokenEndpoint) === undefined;
@@ -34,9 +38,10 @@ export async function applyProfile(
   // so is a missing "default" when the config file has other profiles.
   if (profile === undefined && incomplete && (name !== "default" || profileNames(ctx.env).length))
     throw await (await import("./unknown-profile.js")).unknownProfileError(name, flags, ctx);
-  const target = flags as Record<string, unknown>;
   // Only the settings this command takes: a profile's `flow` means nothing to `status`.
-  const takes = new Set(command.options.map((option) => option.attributeName()));
+  const takes = new Set(
+    command.options.filter((option) => !option.hidden).map((option) => option.attributeName()),
+  );
   for (const [key, value] of Object.entries(profile ?? {})) {
     const source = command.getOptionValueSource(key);
     if (source === "cli" || source === "env" || !takes.has(key)) continue;

@@ -26,9 +26,9 @@ export const collect = (value: string, previous: string[] | undefined): string[]
 /**
  * The groups of common options: what to log in to (`server`, `client`), what to ask for
  * (`request`), how to log in (`login`), TLS (`tls`), where credentials live (`store`) and how
- * much to say (`output`). Each command takes the groups it uses (CLI.md); a flag of another
- * group is refused as unknown (exit 2), and set through the environment or a profile it is
- * ignored.
+ * much to say (`output`). Each command's help lists the groups it uses. The flags of the other
+ * groups are still accepted and ignored (hidden from its help): every command takes the common
+ * flags (CLI.md), so that one set of flags, say in a shell alias, works with every command.
  */
 export type OptionGroup = "server" | "client" | "request" | "login" | "tls" | "store" | "output";
 
@@ -156,9 +156,10 @@ const OPTIONS: [OptionGroup, (requireClient: boolean) => Option][] = [
 ];
 
 /**
- * Adds the common options of these groups (by default all of them, as `login` and `token` take).
- * Environment variables are `LATCHKEY_<FLAG>`. `except` leaves out some long flags of the groups
- * (`status` needs no client secret: it names the key with the issuer and client id).
+ * Adds the common options, listing in the help those of these groups (by default all of them, as
+ * `login` and `token` take); the others are accepted but hidden. Environment variables are
+ * `LATCHKEY_<FLAG>`. `except` hides some long flags of the groups too (`status` needs no client
+ * secret: it names the key with the issuer and client id).
  */
 export function addOptionGroups(
   command: Command,
@@ -166,9 +167,9 @@ export function addOptionGroups(
   options: { requireClient: boolean; except?: readonly string[] },
 ): Command {
   for (const [group, make] of OPTIONS) {
-    if (!groups.includes(group)) continue;
     const option = make(options.requireClient);
-    if (options.except?.includes(option.long as string)) continue;
+    if (!groups.includes(group) || options.except?.includes(option.long as string))
+      option.hideHelp();
     command.addOption(option);
   }
   return command;

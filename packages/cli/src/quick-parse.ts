@@ -47,6 +47,8 @@ export interface OptionSources {
     readonly optional: boolean;
     readonly negate: boolean;
     readonly envVar?: string | undefined;
+    /** A common flag the command accepts but does not use (options.ts): its value is dropped. */
+    readonly hidden?: boolean;
     attributeName(): string;
   }[];
   getOptionValueSource(key: string): string | undefined;
