@@ -1,5 +1,5 @@
 import { type Command, CommanderError, Command as Program } from "commander";
-import { commonCommand, envOption, tokenCommand } from "./options.js";
+import { commonCommand, envOption, kubeconfigCommand, tokenCommand } from "./options.js";
 import type { OptionSources } from "./quick-parse.js";
 
 /**
@@ -20,6 +20,7 @@ export interface Actions {
   logout: Action;
   status: Action;
   demo: Action;
+  kubeconfig: Action;
 }
 
 /** Options of {@link runProgram}. */
@@ -71,6 +72,7 @@ function buildProgram(
       commonCommand("demo", "run a real login against an embedded fake authorization server", false)
         .addOption(envOption("--json", "print the summary as JSON on stdout"))
         .action(act(actions.demo)),
+    kubeconfig: () => kubeconfigCommand().action(act(actions.kubeconfig)),
   };
   // Only the command being run needs its twenty-odd options built (a few ms); the others are
   // there by name. Anything else (`--help`, `help`, a typo) builds them all.
