@@ -1,6 +1,11 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ConfigurationError, ErrorCode, LoginRequiredError } from "@latchkey/core/store";
+import {
+  ConfigurationError,
+  ErrorCode,
+  type LatchkeyError,
+  LoginRequiredError,
+} from "@latchkey/core/store";
 import type { CommonFlags } from "./config.js";
 import type { Context } from "./main.js";
 import { attributeName, PROFILE_KEYS } from "./profile.js";
@@ -54,10 +59,11 @@ export function shellWord(word: string): string {
 
 /**
  * The error of `token --format exec-credential` when kubectl says nobody can be asked
- * (`spec.interactive: false`) and a login is needed: the reason, and the `latchkey login` to run.
+ * (`spec.interactive: false`) and a login is needed (nothing stored, or the refresh refused): the
+ * reason, and the `latchkey login` to run, as a `LOGIN_REQUIRED` error (exit 4).
  */
 export function nonInteractiveError(
-  error: LoginRequiredError,
+  error: LatchkeyError,
   flags: CommonFlags,
   command: OptionSources,
 ): LoginRequiredError {

@@ -235,7 +235,11 @@ async function runToken(flags: TokenFlags, command: OptionSources, ctx: Context)
     )
       result = await getAccessToken({ ...options, forceRefresh: true });
   } catch (error) {
-    if (interactive || !(error instanceof LoginRequiredError)) throw error;
+    // Without a login, a refused refresh means one is needed too: exit 4, with what to run.
+    const needsLogin =
+      error instanceof LoginRequiredError ||
+      (error instanceof LatchkeyError && error.code === ErrorCode.INVALID_GRANT);
+    if (interactive || !needsLogin) throw error;
     throw (await import("./kubeconfig.js")).nonInteractiveError(error, flags, command);
   }
   ctx.out.debug(`token from ${result.source}`);
