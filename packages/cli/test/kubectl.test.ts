@@ -1,0 +1,321 @@
+// The real kubectl (/usr/bin/kubectl) against a small local HTTPS API server that records the
+// Authorization header, with the kubeconfig `latchkey kubeconfig` prints: kubectl runs
+// `latchkey token --format exec-credential` and sends what it prints; and when kubectl says
+// nobody can be asked (interactiveMode Never, or no terminal), latchkey fails at once, exit 4.
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
+import {
+  type FakeTlsCredentials,
+  generateSelfSignedCertificate,
+  type RunningFakeAuthorizationServer,
+  startFakeAuthorizationServer,
+} from "@latchkey/testing";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
+import { BIN, BROWSER, cleanEnv, latchkey, type RunResult, tempDir } from "./helpers.js";
+
+const KUBECTL = "/usr/bin/kubectl";
+const NAMESPACES = "/api/v1/namespaces";
+
+let tls: FakeTlsCredentials;
+let caFile: string;
+beforeAll(async () => {
+  tls = await generateSelfSignedCertificate();
+  caFile = join(tempDir(), "ca.pem");
+  writeFileSync(caFile, tls.cert);
+});
+
+let idp: RunningFakeAuthorizationServer;
+let storeDir: string;
+let home: string;
+beforeEach(async () => {
+  idp = await startFakeAuthorizationServer({});
+  storeDir = tempDir();
+  home = tempDir("latchkey-kubectl-home-");
+});
+afterEach(async () => {
+  await idp.close();
+});
+
+interface ApiServer {
+  url: string;
+  /** The Authorization header of each request, in order (undefined when absent). */
+  authorizations: (string | undefined)[];
+  /** The Authorization headers of the requests to `path` only. */
+  authorizationsOf(path: string): (string | undefined)[];
+}
+
+/** A Kubernetes API server just big enough for `kubectl get --raw /api/v1/namespaces`. */
+async function startApiServer(): Promise<ApiServer> {
+  const authorizations: (string | undefined)[] = [];
+  const paths: (string | undefined)[] = [];
+  const server = createServer({ key: tls.key, cert: tls.cert }, (request, response) => {
+    authorizations.push(request.headers.authorization);
+    paths.push(request.url);
+    const json = { "content-type": "application/json" };
+    if (!request.headers.authorization?.startsWith("Bearer ")) {
+      response.writeHead(401, json).end(
+        JSON.stringify({
+          kind: "Status",
+          apiVersion: "v1",
+          status: "Failure",
+          reason: "Unauthorized",
+          code: 401,
+        }),
+      );
+      return;
+    }
+    // The machine's kubectl is a dispatcher that first asks for the server's version.
+    if (request.url?.startsWith("/version")) {
+      response
+        .writeHead(200, json)
+        .end(
+          JSON.stringify({
+            major: "1",
+            minor: "32",
+            gitVersion: "v1.32.4",
+            platform: "linux/amd64",
+          }),
+        );
+      return;
+    }
+    if (request.url === "/api/v1/namespaces") {
+      response.writeHead(200, json).end(
+        JSON.stringify({
+          kind: "NamespaceList",
+          apiVersion: "v1",
+          metadata: { resourceVersion: "1" },
+          items: [{ metadata: { name: "default" } }],
+        }),
+      );
+      return;
+    }
+    response.writeHead(404, json).end(JSON.stringify({ kind: "Status", code: 404 }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    authorizations,
+    authorizationsOf: (path) => authorizations.filter((_, i) => paths[i] === path),
+  };
+}
+
+/** kubectl's environment: a fresh HOME (no cache, no ~/.kube/config), no LATCHKEY_* at all. */
+function kubectlEnv(): NodeJS.ProcessEnv {
+  const env = cleanEnv({
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    XDG_DATA_HOME: join(home, ".local/share"),
+    PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
+  });
+  delete env.KUBECONFIG;
+  return env;
+}
+
+/** Runs the real kubectl; its stdin is not a terminal. */
+function kubectl(args: string[]): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(KUBECTL, args, {
+      env: kubectlEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`kubectl ${args.join(" ")} did not finish in time; stderr: ${stderr}`));
+    }, 20_000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Settings given to `latchkey kubeconfig` through LATCHKEY_* variables, not flags. */
+function settingsEnv(): NodeJS.ProcessEnv {
+  return cleanEnv({
+    LATCHKEY_ISSUER: idp.issuer,
+    LATCHKEY_CLIENT_ID: "latchkey",
+    LATCHKEY_STORE: "file",
+    LATCHKEY_STORE_DIR: storeDir,
+  });
+}
+
+async function login(scope = "openid"): Promise<void> {
+  const result = await latchkey(["login", "--scope", scope, "--browser-command", BROWSER], {
+    env: settingsEnv(),
+  });
+  expect(result.code, result.stderr).toBe(0);
+}
+
+async function storedToken(args: string[] = []): Promise<string> {
+  const result = await latchkey(["token", "--no-login", ...args], { env: settingsEnv() });
+  expect(result.code, result.stderr).toBe(0);
+  return result.stdout.trim();
+}
+
+/** `latchkey kubeconfig` into a file; returns its path. */
+async function writeKubeconfig(args: string[], edit = (text: string) => text): Promise<string> {
+  const result = await latchkey(["kubeconfig", "--exec-command", BIN, ...args], {
+    env: settingsEnv(),
+  });
+  expect(result.code, result.stderr).toBe(0);
+  const file = join(home, "kubeconfig.yaml");
+  writeFileSync(file, edit(result.stdout));
+  return file;
+}
+
+describe("latchkey kubeconfig with the real kubectl", () => {
+  it("kubectl sends the stored access token; settings from LATCHKEY_* are in the exec args", async () => {
+    await login();
+    const api = await startApiServer();
+    const file = await writeKubeconfig(["--server", api.url, "--certificate-authority", caFile]);
+    const token = await storedToken();
+    const first = await kubectl(["--kubeconfig", file, "get", "--raw", NAMESPACES]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ kind: "NamespaceList" });
+    expect(api.authorizationsOf(NAMESPACES)).toEqual([`Bearer ${token}`]);
+    // kubectl keeps nothing between runs (fresh HOME): a second run asks latchkey again and
+    // gets the same stored token, with no request to the authorization server.
+    idp.clearRequests();
+    const second = await kubectl(["--kubeconfig", file, "get", "--raw", NAMESPACES]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(api.authorizationsOf(NAMESPACES)).toEqual([`Bearer ${token}`, `Bearer ${token}`]);
+    expect(api.authorizations.every((header) => header === `Bearer ${token}`)).toBe(true);
+    expect(idp.requests).toHaveLength(0);
+  });
+
+  it("--id-token: kubectl sends the ID token", async () => {
+    await login();
+    const api = await startApiServer();
+    const file = await writeKubeconfig([
+      "--server",
+      api.url,
+      "--certificate-authority",
+      caFile,
+      "--id-token",
+    ]);
+    const idToken = await storedToken(["--id-token"]);
+    expect(idToken).not.toBe(await storedToken());
+    const result = await kubectl(["--kubeconfig", file, "get", "--raw", NAMESPACES]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(api.authorizationsOf(NAMESPACES)).toEqual([`Bearer ${idToken}`]);
+  });
+
+  it("interactiveMode Never, nothing stored: latchkey exits 4 at once, kubectl shows why; no login starts", async () => {
+    const api = await startApiServer();
+    const file = await writeKubeconfig(
+      ["--server", api.url, "--certificate-authority", caFile],
+      (text) => text.replace('interactiveMode: "IfAvailable"', 'interactiveMode: "Never"'),
+    );
+    const result = await kubectl(["--kubeconfig", file, "get", "--raw", NAMESPACES]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("exit code 4");
+    expect(result.stderr).toContain(
+      `Log in first: latchkey login --issuer ${idp.issuer} --client-id latchkey --store file --store-dir ${storeDir}`,
+    );
+    expect(idp.count("authorize")).toBe(0);
+    expect(idp.count("device_authorization")).toBe(0);
+    expect(api.authorizations.every((header) => header === undefined)).toBe(true);
+  });
+
+  it("interactiveMode IfAvailable without a terminal is non-interactive too: exit 4, no login", async () => {
+    const api = await startApiServer();
+    const file = await writeKubeconfig([
+      "--server",
+      api.url,
+      "--certificate-authority",
+      caFile,
+      "--browser-command",
+      BROWSER,
+    ]);
+    const result = await kubectl(["--kubeconfig", file, "get", "--raw", NAMESPACES]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("exit code 4");
+    expect(result.stderr).toContain("spec.interactive is false");
+    expect(idp.count("authorize")).toBe(0);
+  });
+
+  it("the user entry alone, read back by kubectl: exact exec settings, values quoted safely", async () => {
+    const awkward = 'x: "y" #z\\ \' {a} [b] & *c';
+    const secretFile = join(tempDir(), "secret");
+    writeFileSync(secretFile, "s3cret\n");
+    const file = await writeKubeconfig([
+      "--auth-param",
+      `acr_values=${awkward}`,
+      "--scope",
+      "openid profile",
+      "--client-secret-file",
+      secretFile,
+      "--profile",
+      "work",
+    ]);
+    const view = await kubectl(["config", "view", "--kubeconfig", file, "-o", "json"]);
+    expect(view.code, view.stderr).toBe(0);
+    const config = JSON.parse(view.stdout) as {
+      clusters: unknown;
+      contexts: unknown;
+      users: { name: string; user: { exec: Record<string, unknown> } }[];
+    };
+    expect(config.clusters).toBeNull();
+    expect(config.contexts).toBeNull();
+    expect(config.users).toHaveLength(1);
+    expect(config.users[0]?.name).toBe("latchkey-work");
+    expect(config.users[0]?.user.exec).toMatchObject({
+      apiVersion: "client.authentication.k8s.io/v1",
+      command: BIN,
+      interactiveMode: "IfAvailable",
+      provideClusterInfo: false,
+      args: [
+        "token",
+        "--format",
+        "exec-credential",
+        "--issuer",
+        idp.issuer,
+        "--client-id",
+        "latchkey",
+        "--client-secret-file",
+        secretFile,
+        "--scope",
+        "openid profile",
+        "--auth-param",
+        `acr_values=${awkward}`,
+        "--store",
+        "file",
+        "--store-dir",
+        storeDir,
+        "--profile",
+        "work",
+      ],
+    });
+    expect(view.stdout).not.toContain("s3cret");
+  });
+
+  it("an inline client secret is refused (exit 2): it would be written in clear text", async () => {
+    const result = await latchkey(["kubeconfig", "--client-secret", "s3cret"], {
+      env: settingsEnv(),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("--client-secret-file");
+    expect(result.stderr).not.toContain("s3cret");
+  });
+});
