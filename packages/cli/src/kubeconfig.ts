@@ -125,7 +125,12 @@ export function kubeconfig(flags: KubeconfigFlags, command: OptionSources, ctx: 
     );
   const args = ["token", "--format", "exec-credential", ...settingArgs(flags, command)];
   if (flags.idToken === true) args.push("--id-token");
-  if (flags.minValidity !== undefined) args.push("--min-validity", flags.minValidity);
+  if (flags.minValidity !== undefined) {
+    const seconds = Number(flags.minValidity);
+    if (!Number.isFinite(seconds) || seconds < 0)
+      throw usage("--min-validity must be a number of seconds.");
+    args.push("--min-validity", flags.minValidity);
+  }
   const exec: Record<string, Yaml> = {
     apiVersion: "client.authentication.k8s.io/v1",
     command: flags.execCommand ?? "latchkey",

@@ -113,6 +113,21 @@ describe("exec-credential with KUBERNETES_EXEC_INFO spec.interactive false", () 
     expect(idp.count("authorize")).toBe(1);
   });
 
+  it("--flow client-credentials asks nobody anything: the grant still runs", async () => {
+    await idp.close();
+    idp = await startFakeAuthorizationServer({
+      clients: [{ clientId: "robot", clientSecret: "s3cret" }],
+    });
+    const env = execInfo(false);
+    env.LATCHKEY_CLIENT_SECRET = "s3cret";
+    const result = await latchkey(
+      [...EXEC, ...common(["--client-id", "robot", "--flow", "client-credentials"])],
+      { env },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(idp.count("token", { grantType: "client_credentials", status: 200 })).toBe(1);
+  });
+
   it("spec.interactive true: a login runs as before", async () => {
     const result = await latchkey([...EXEC, ...common(["--browser-command", BROWSER])], {
       env: execInfo(true),

@@ -69,16 +69,14 @@ async function startApiServer(): Promise<ApiServer> {
     }
     // The machine's kubectl is a dispatcher that first asks for the server's version.
     if (request.url?.startsWith("/version")) {
-      response
-        .writeHead(200, json)
-        .end(
-          JSON.stringify({
-            major: "1",
-            minor: "32",
-            gitVersion: "v1.32.4",
-            platform: "linux/amd64",
-          }),
-        );
+      response.writeHead(200, json).end(
+        JSON.stringify({
+          major: "1",
+          minor: "32",
+          gitVersion: "v1.32.4",
+          platform: "linux/amd64",
+        }),
+      );
       return;
     }
     if (request.url === "/api/v1/namespaces") {
