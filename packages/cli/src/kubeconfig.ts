@@ -8,7 +8,6 @@ import {
 } from "@latchkey/core/store";
 import type { CommonFlags } from "./config.js";
 import type { Context } from "./main.js";
-import { attributeName, PROFILE_KEYS } from "./profile.js";
 import type { OptionSources } from "./quick-parse.js";
 
 /** The flags of `latchkey kubeconfig` (CLI.md), on top of the common ones. */
@@ -24,29 +23,47 @@ export type KubeconfigFlags = CommonFlags & {
 };
 
 // Settings whose value is a file: kubectl may run latchkey from any directory.
-const PATHS = new Set(["client-secret-file", "ca-file", "store-dir"]);
+const PATHS = new Set(["clientSecretFile", "caFile", "storeDir"]);
+// What is not a setting of the session: output, `token`'s and `kubeconfig`'s own options, and
+// the client secret (never written anywhere).
+const NOT_SETTINGS = new Set([
+  "verbose",
+  "quiet",
+  "json",
+  "format",
+  "minValidity",
+  "login",
+  "idToken",
+  "clientSecret",
+  "server",
+  "cluster",
+  "certificateAuthority",
+  "user",
+  "context",
+  "execCommand",
+]);
 
 /**
  * The arguments that give another `latchkey` process the settings of this one that came from
  * flags or `LATCHKEY_*` variables (a config-file profile is named by `--profile`). Never a client
  * secret: `--client-secret-file` is passed as an absolute path, an inline secret is left out.
+ * (Read from the command's own options, so that this module shares no code with the hot path.)
  */
 export function settingArgs(flags: CommonFlags, command: OptionSources): string[] {
   const values = flags as Record<string, unknown>;
   const args: string[] = [];
-  for (const key of [...PROFILE_KEYS, "profile"]) {
-    const name = attributeName(key);
-    const source = command.getOptionValueSource(name);
-    if (key === "client-secret" || (source !== "cli" && source !== "env")) continue;
-    const value = values[name];
-    if (key === "browser") {
-      if (value === false) args.push("--no-browser");
-    } else if (typeof value === "boolean") {
-      if (value) args.push(`--${key}`);
+  for (const option of command.options) {
+    const key = option.attributeName();
+    const source = command.getOptionValueSource(key);
+    if (NOT_SETTINGS.has(key) || (source !== "cli" && source !== "env")) continue;
+    const flag = `--${option.negate ? "no-" : ""}${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const value = values[key];
+    if (typeof value === "boolean") {
+      if (value !== option.negate) args.push(flag);
     } else if (Array.isArray(value)) {
-      for (const item of value) args.push(`--${key}`, String(item));
+      for (const item of value) args.push(flag, String(item));
     } else if (typeof value === "string") {
-      args.push(`--${key}`, PATHS.has(key) ? resolve(value) : value);
+      args.push(flag, PATHS.has(key) ? resolve(value) : value);
     }
   }
   return args;

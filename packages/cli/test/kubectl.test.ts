@@ -296,12 +296,12 @@ describe("latchkey kubeconfig with the real kubectl", () => {
         "openid profile",
         "--auth-param",
         `acr_values=${awkward}`,
+        "--profile",
+        "work",
         "--store",
         "file",
         "--store-dir",
         storeDir,
-        "--profile",
-        "work",
       ],
     });
     expect(view.stdout).not.toContain("s3cret");
