@@ -122,8 +122,12 @@ function kubectlEnv(): NodeJS.ProcessEnv {
 
 /** Runs the real kubectl; its stdin is not a terminal. */
 function kubectl(args: string[]): Promise<RunResult> {
+  return run(KUBECTL, args);
+}
+
+function run(program: string, args: string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, args, {
+    const child = spawn(program, args, {
       env: kubectlEnv(),
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -137,7 +141,7 @@ function kubectl(args: string[]): Promise<RunResult> {
     });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`kubectl ${args.join(" ")} did not finish in time; stderr: ${stderr}`));
+      reject(new Error(`${program} ${args.join(" ")} did not finish in time; stderr: ${stderr}`));
     }, 20_000);
     child.on("error", reject);
     child.on("close", (code, signal) => {
@@ -250,6 +254,28 @@ describe("latchkey kubeconfig with the real kubectl", () => {
     expect(result.stderr).toContain("exit code 4");
     expect(result.stderr).toContain("spec.interactive is false");
     expect(idp.count("authorize")).toBe(0);
+  });
+
+  it("interactiveMode IfAvailable with a terminal: latchkey logs in, kubectl sends the new token", async () => {
+    const api = await startApiServer();
+    const file = await writeKubeconfig([
+      "--server",
+      api.url,
+      "--certificate-authority",
+      caFile,
+      "--browser-command",
+      BROWSER,
+    ]);
+    // util-linux `script` gives kubectl a pseudo-terminal, as a user's shell would.
+    const quoted = [KUBECTL, "--kubeconfig", file, "get", "--raw", NAMESPACES]
+      .map((word) => `'${word.replaceAll("'", `'\\''`)}'`)
+      .join(" ");
+    const result = await run("script", ["-qec", quoted, "/dev/null"]);
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toContain("NamespaceList");
+    expect(idp.count("authorize")).toBe(1);
+    const token = await storedToken();
+    expect(api.authorizationsOf(NAMESPACES)).toEqual([`Bearer ${token}`]);
   });
 
   it("the user entry alone, read back by kubectl: exact exec settings, values quoted safely", async () => {
