@@ -140,6 +140,8 @@ export function kubeconfig(flags: KubeconfigFlags, command: OptionSources, ctx: 
     ctx.out.warn(
       "LATCHKEY_CLIENT_SECRET is not written into the kubeconfig: kubectl must run with it set (or give --client-secret-file).",
     );
+  if (flags.store === "memory")
+    ctx.out.warn("--store memory keeps nothing between two kubectl calls: each one logs in.");
   const args = ["token", "--format", "exec-credential", ...settingArgs(flags, command)];
   if (flags.idToken === true) args.push("--id-token");
   if (flags.minValidity !== undefined) {

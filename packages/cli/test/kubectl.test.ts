@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import {
   type FakeTlsCredentials,
   generateSelfSignedCertificate,
@@ -175,10 +175,12 @@ async function storedToken(args: string[] = []): Promise<string> {
 }
 
 /** `latchkey kubeconfig` into a file; returns its path. */
-async function writeKubeconfig(args: string[], edit = (text: string) => text): Promise<string> {
-  const result = await latchkey(["kubeconfig", "--exec-command", BIN, ...args], {
-    env: settingsEnv(),
-  });
+async function writeKubeconfig(
+  args: string[],
+  edit = (text: string) => text,
+  env: NodeJS.ProcessEnv = settingsEnv(),
+): Promise<string> {
+  const result = await latchkey(["kubeconfig", "--exec-command", BIN, ...args], { env });
   expect(result.code, result.stderr).toBe(0);
   const file = join(home, "kubeconfig.yaml");
   writeFileSync(file, edit(result.stdout));
@@ -282,16 +284,25 @@ describe("latchkey kubeconfig with the real kubectl", () => {
     const awkward = 'x: "y" #z\\ \' {a} [b] & *c';
     const secretFile = join(tempDir(), "secret");
     writeFileSync(secretFile, "s3cret\n");
-    const file = await writeKubeconfig([
-      "--auth-param",
-      `acr_values=${awkward}`,
-      "--scope",
-      "openid profile",
-      "--client-secret-file",
-      secretFile,
-      "--profile",
-      "work",
-    ]);
+    // A config-file profile is named, not copied; the config file goes into the entry's env.
+    const configFile = join(tempDir(), "config.json");
+    writeFileSync(configFile, JSON.stringify({ profiles: { work: { timeout: "30" } } }));
+    const env = settingsEnv();
+    env.LATCHKEY_CONFIG = configFile;
+    const file = await writeKubeconfig(
+      [
+        "--auth-param",
+        `acr_values=${awkward}`,
+        "--scope",
+        "openid profile",
+        "--client-secret-file",
+        relative(process.cwd(), secretFile), // written as an absolute path
+        "--profile",
+        "work",
+      ],
+      undefined,
+      env,
+    );
     const view = await kubectl(["config", "view", "--kubeconfig", file, "-o", "json"]);
     expect(view.code, view.stderr).toBe(0);
     const config = JSON.parse(view.stdout) as {
@@ -330,6 +341,9 @@ describe("latchkey kubeconfig with the real kubectl", () => {
         storeDir,
       ],
     });
+    expect(config.users[0]?.user.exec.env).toEqual([
+      { name: "LATCHKEY_CONFIG", value: configFile },
+    ]);
     expect(view.stdout).not.toContain("s3cret");
   });
 
