@@ -1,6 +1,7 @@
 // `latchkey token --format exec-credential` as kubectl runs it: KUBERNETES_EXEC_INFO says whether
 // anyone can be asked anything (`spec.interactive`). When not, no login may start (CLI.md): no
 // browser, no device flow, exit 4 at once with the `latchkey login` to run. A refresh is fine.
+import { rmSync } from "node:fs";
 import {
   type RunningFakeAuthorizationServer,
   startFakeAuthorizationServer,
@@ -16,6 +17,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await idp.close();
+  rmSync(storeDir, { recursive: true, force: true });
 });
 
 function common(extra: string[] = []): string[] {

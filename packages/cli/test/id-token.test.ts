@@ -1,6 +1,7 @@
 // `latchkey token --id-token` (LATCHKEY_ID_TOKEN): the ID token instead of the access token, in
 // every format, refreshed when it expires within --min-validity; exit 4 when the provider issued
 // none. Kubernetes' OIDC authenticator checks ID tokens, which is why kubelogin sends them.
+import { rmSync } from "node:fs";
 import { decodeJwtClaims } from "@latchkey/core";
 import {
   type RunningFakeAuthorizationServer,
@@ -15,6 +16,7 @@ let storeDir: string;
 afterEach(async () => {
   await idp?.close();
   idp = undefined;
+  if (storeDir) rmSync(storeDir, { recursive: true, force: true });
 });
 
 async function start(

@@ -3,7 +3,7 @@
 // `latchkey token --format exec-credential` and sends what it prints; and when kubectl says
 // nobody can be asked (interactiveMode Never, or no terminal), latchkey fails at once, exit 4.
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { dirname, join, relative } from "node:path";
@@ -13,7 +13,16 @@ import {
   type RunningFakeAuthorizationServer,
   startFakeAuthorizationServer,
 } from "@latchkey/testing";
-import { afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+  onTestFinished,
+} from "vitest";
 import { BIN, BROWSER, cleanEnv, latchkey, type RunResult, tempDir } from "./helpers.js";
 
 const KUBECTL = "/usr/bin/kubectl";
@@ -26,6 +35,16 @@ beforeAll(async () => {
   caFile = join(tempDir(), "ca.pem");
   writeFileSync(caFile, tls.cert);
 });
+afterAll(() => {
+  rmSync(dirname(caFile), { recursive: true, force: true });
+});
+
+/** A temporary directory removed when the test ends. */
+function scratch(prefix?: string): string {
+  const dir = tempDir(prefix);
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 let idp: RunningFakeAuthorizationServer;
 let storeDir: string;
@@ -37,6 +56,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await idp.close();
+  for (const dir of [storeDir, home]) rmSync(dir, { recursive: true, force: true });
 });
 
 interface ApiServer {
@@ -282,10 +302,10 @@ describe("latchkey kubeconfig with the real kubectl", () => {
 
   it("the user entry alone, read back by kubectl: exact exec settings, values quoted safely", async () => {
     const awkward = 'x: "y" #z\\ \' {a} [b] & *c';
-    const secretFile = join(tempDir(), "secret");
+    const secretFile = join(scratch(), "secret");
     writeFileSync(secretFile, "s3cret\n");
     // A config-file profile is named, not copied; the config file goes into the entry's env.
-    const configFile = join(tempDir(), "config.json");
+    const configFile = join(scratch(), "config.json");
     writeFileSync(configFile, JSON.stringify({ profiles: { work: { timeout: "30" } } }));
     const env = settingsEnv();
     env.LATCHKEY_CONFIG = configFile;
