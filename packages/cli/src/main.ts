@@ -218,8 +218,9 @@ async function runToken(flags: TokenFlags, command: OptionSources, ctx: Context)
     signal: ctx.signal,
   };
   if (session.lock) options.lock = session.lock;
-  const interactive = exec?.interactive !== false || session.config.flow === "client-credentials";
-  if (flags.login !== false && interactive)
+  // A login needs someone to answer it, unless the flow asks nobody (client credentials).
+  const canLogIn = exec?.interactive !== false || session.config.flow === "client-credentials";
+  if (flags.login !== false && canLogIn)
     options.login = async () => (await import("./flows.js")).obtain(session, ctx);
   let result: Awaited<ReturnType<typeof getAccessToken>>;
   try {
@@ -234,16 +235,17 @@ async function runToken(flags: TokenFlags, command: OptionSources, ctx: Context)
       idTokenNeedsRefresh(credentials, minValiditySeconds, Date.now())
     )
       result = await getAccessToken({ ...options, forceRefresh: true });
+    checkIdToken(result.credentials, idToken);
   } catch (error) {
     // Without a login, a refused refresh means one is needed too: exit 4, with what to run.
     const needsLogin =
       error instanceof LoginRequiredError ||
       (error instanceof LatchkeyError && error.code === ErrorCode.INVALID_GRANT);
-    if (interactive || !needsLogin) throw error;
+    if (canLogIn || !needsLogin) throw error;
     throw (await import("./kubeconfig.js")).nonInteractiveError(error, flags, command);
   }
   ctx.out.debug(`token from ${result.source}`);
-  ctx.out.data(formatToken(checkIdToken(result.credentials, idToken), flags.format, format));
+  ctx.out.data(formatToken(result.credentials, flags.format, format));
 }
 
 /** `latchkey kubeconfig`: a kubeconfig whose user runs `latchkey token --format exec-credential`. */

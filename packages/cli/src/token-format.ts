@@ -99,7 +99,7 @@ export function checkIdToken(credentials: Credentials, idToken: boolean): Creden
   if (credentials.idToken === undefined)
     throw new LoginRequiredError(
       ErrorCode.LOGIN_REQUIRED,
-      "The provider issued no ID token for this session, and a refresh gave none: it issues one only when the openid scope is requested (log in with --scope openid).",
+      "The provider issued no ID token for this session: it issues one only when the openid scope is requested (log in with --scope openid).",
     );
   const expiresAt = idTokenExpiresAt(credentials.idToken);
   if (expiresAt !== undefined && expiresAt <= Date.now())
