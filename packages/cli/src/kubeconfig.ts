@@ -93,11 +93,18 @@ export function nonInteractiveError(
 
 type Yaml = string | boolean | Yaml[] | { [key: string]: Yaml };
 
-/** A YAML double-quoted scalar: JSON's escapes are YAML's, so any text is safe in it. */
+/**
+ * A YAML double-quoted scalar: JSON's escapes are YAML's, and what JSON leaves raw but YAML
+ * does not allow raw (DEL, C1 controls, line and paragraph separators, BOM, non-characters) is
+ * escaped too, so any text reads back as it was.
+ */
 function quote(text: string): string {
   if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text))
     throw new ConfigurationError(ErrorCode.CONFIG_INVALID, "A value is not valid Unicode text.");
-  return JSON.stringify(text);
+  return JSON.stringify(text).replace(
+    /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 function block(value: Yaml, pad: string): string[] {

@@ -301,7 +301,7 @@ describe("latchkey kubeconfig with the real kubectl", () => {
   });
 
   it("the user entry alone, read back by kubectl: exact exec settings, values quoted safely", async () => {
-    const awkward = 'x: "y" #z\\ \' {a} [b] & *c';
+    const awkward = 'x: "y" #z\\ \' {a} [b] & *c\n\ttab \u007f\u0085\u2028 é 🔑 \ufeff';
     const secretFile = join(scratch(), "secret");
     writeFileSync(secretFile, "s3cret\n");
     // A config-file profile is named, not copied; the config file goes into the entry's env.
