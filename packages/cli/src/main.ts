@@ -20,18 +20,13 @@ import {
   type TokenFormat,
 } from "./config.js";
 import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
+import { checkIdToken, withFreshIdToken } from "./id-token.js";
 import type { KubeconfigFlags } from "./kubeconfig.js";
 import { createOutput, type Output, printable } from "./output.js";
 import { loadProfile } from "./profile.js";
 import { type OptionSources, type OptionTable, quickParse } from "./quick-parse.js";
 import { formatSummary, summarize } from "./summary.js";
-import {
-  checkIdToken,
-  formatToken,
-  idTokenNeedsRefresh,
-  readExecInfo,
-  rfc3339,
-} from "./token-format.js";
+import { formatToken, readExecInfo, rfc3339 } from "./token-format.js";
 import { createTransport } from "./transport.js";
 
 /** What the CLI runs against: injectable for tests, `process` by default. */
@@ -225,16 +220,10 @@ async function runToken(flags: TokenFlags, command: OptionSources, ctx: Context)
   let result: Awaited<ReturnType<typeof getAccessToken>>;
   try {
     result = await getAccessToken(options);
-    // --id-token: the ID token must be there and valid for --min-validity too.
-    const { credentials } = result;
-    if (
-      idToken &&
-      result.source === "store" &&
-      (credentials.refreshToken !== undefined ||
-        (credentials.idToken !== undefined && options.login !== undefined)) &&
-      idTokenNeedsRefresh(credentials, minValiditySeconds, Date.now())
-    )
-      result = await getAccessToken({ ...options, forceRefresh: true });
+    if (idToken)
+      result = await withFreshIdToken(result, options, minValiditySeconds, (text) =>
+        ctx.out.warn(text),
+      );
     checkIdToken(result.credentials, idToken);
   } catch (error) {
     // Without a login, a refused refresh means one is needed too: exit 4, with what to run.

@@ -1,11 +1,6 @@
-import {
-  ConfigurationError,
-  type Credentials,
-  decodeJwtClaims,
-  ErrorCode,
-  LoginRequiredError,
-} from "@latchkey/core/store";
+import { ConfigurationError, type Credentials, ErrorCode } from "@latchkey/core/store";
 import type { TokenFormat } from "./config.js";
+import { idTokenExpiresAt } from "./id-token.js";
 
 /** What `latchkey token` prints: the access token, or the ID token with `--id-token`. */
 export interface PrintedToken {
@@ -57,26 +52,6 @@ export function readExecInfo(env: Readonly<Record<string, string | undefined>>):
   return info;
 }
 
-/** The ID token's `exp`, in milliseconds since the epoch, if it has one. */
-export function idTokenExpiresAt(idToken: string | undefined): number | undefined {
-  const exp = decodeJwtClaims(idToken)?.exp;
-  return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
-}
-
-/**
- * Whether the stored ID token is missing, or expires within `minValiditySeconds`: with
- * `--id-token`, either means a refresh. One without `exp` counts as valid.
- */
-export function idTokenNeedsRefresh(
-  credentials: Credentials,
-  minValiditySeconds: number,
-  now: number,
-): boolean {
-  if (credentials.idToken === undefined) return true;
-  const expiresAt = idTokenExpiresAt(credentials.idToken);
-  return expiresAt !== undefined && expiresAt - now <= minValiditySeconds * 1000;
-}
-
 /** The token to print: the access token, or the ID token and its `exp` with `--id-token`. */
 export function printedToken(credentials: Credentials, idToken: boolean): PrintedToken {
   if (!idToken) {
@@ -88,26 +63,6 @@ export function printedToken(credentials: Credentials, idToken: boolean): Printe
   const expiresAt = idTokenExpiresAt(credentials.idToken);
   if (expiresAt !== undefined) printed.expiresAt = expiresAt;
   return printed;
-}
-
-/**
- * With `--id-token`: the credentials when they hold an ID token that has not expired, else a
- * `LOGIN_REQUIRED` error (exit 4) saying why. Without, the credentials as they are.
- */
-export function checkIdToken(credentials: Credentials, idToken: boolean): Credentials {
-  if (!idToken) return credentials;
-  if (credentials.idToken === undefined)
-    throw new LoginRequiredError(
-      ErrorCode.LOGIN_REQUIRED,
-      "The provider issued no ID token for this session: it issues one only when the openid scope is requested (log in with --scope openid).",
-    );
-  const expiresAt = idTokenExpiresAt(credentials.idToken);
-  if (expiresAt !== undefined && expiresAt <= Date.now())
-    throw new LoginRequiredError(
-      ErrorCode.LOGIN_REQUIRED,
-      "The ID token has expired and no refresh gave a new one; log in again.",
-    );
-  return credentials;
 }
 
 /** RFC 3339 in UTC, whole seconds. */

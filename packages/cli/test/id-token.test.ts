@@ -8,7 +8,7 @@ import {
   startFakeAuthorizationServer,
 } from "@latchkey/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { checkIdToken } from "../src/token-format.js";
+import { checkIdToken } from "../src/id-token.js";
 import { BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer | undefined;
@@ -118,6 +118,30 @@ describe("latchkey token --id-token", () => {
     // Within --min-validity of a fresh ID token, no further refresh.
     await token(["--id-token", "--min-validity", "60", ...common(server)]);
     expect(server.count("token", { grantType: "refresh_token" })).toBe(1);
+  });
+
+  it("a server error on that refresh while the ID token is still valid: the stored one, a warning, exit 0", async () => {
+    const server = await start({ accessTokenTtlSeconds: 3600, idTokenTtlSeconds: 120 });
+    const login = await latchkey([
+      "login",
+      ...common(server, ["--scope", "openid", "--browser-command", BROWSER]),
+    ]);
+    expect(login.code, login.stderr).toBe(0);
+    const stored = await token(["--id-token", ...common(server)]);
+    server.setFault({ name: "token:5xx", times: 1 });
+    const result = await latchkey([
+      "token",
+      "--id-token",
+      "--min-validity",
+      "300",
+      ...common(server),
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`${stored}\n`);
+    expect(result.stderr).toContain("warning: Could not refresh the ID token");
+    expect(result.stderr).toContain("the stored one is valid until");
+    expect(result.stderr).not.toContain(stored);
+    expect(server.count("token")).toBe(2); // the login's, and the failed refresh
   });
 
   it("no openid scope: one refresh is tried, then exit 4 saying why; the session stays usable", async () => {
