@@ -2,10 +2,7 @@
 // Authorization header, with the kubeconfig `latchkey kubeconfig` prints: kubectl runs
 // `latchkey token --format exec-credential` and sends what it prints; and when kubectl says
 // nobody can be asked (interactiveMode Never, or no terminal), latchkey fails at once, exit 4.
-import { spawn } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:https";
-import type { AddressInfo } from "node:net";
 import { dirname, join, relative } from "node:path";
 import {
   type FakeTlsCredentials,
@@ -24,9 +21,7 @@ import {
   onTestFinished,
 } from "vitest";
 import { BIN, BROWSER, cleanEnv, latchkey, type RunResult, tempDir } from "./helpers.js";
-
-const KUBECTL = "/usr/bin/kubectl";
-const NAMESPACES = "/api/v1/namespaces";
+import { KUBECTL, kubectlEnv, NAMESPACES, run, startApiServer } from "./kube-api.js";
 
 let tls: FakeTlsCredentials;
 let caFile: string;
@@ -59,116 +54,9 @@ afterEach(async () => {
   for (const dir of [storeDir, home]) rmSync(dir, { recursive: true, force: true });
 });
 
-interface ApiServer {
-  url: string;
-  /** The Authorization header of each request, in order (undefined when absent). */
-  authorizations: (string | undefined)[];
-  /** The Authorization headers of the requests to `path` only. */
-  authorizationsOf(path: string): (string | undefined)[];
-}
-
-/** A Kubernetes API server just big enough for `kubectl get --raw /api/v1/namespaces`. */
-async function startApiServer(): Promise<ApiServer> {
-  const authorizations: (string | undefined)[] = [];
-  const paths: (string | undefined)[] = [];
-  const server = createServer({ key: tls.key, cert: tls.cert }, (request, response) => {
-    authorizations.push(request.headers.authorization);
-    paths.push(request.url);
-    const json = { "content-type": "application/json" };
-    if (!request.headers.authorization?.startsWith("Bearer ")) {
-      response.writeHead(401, json).end(
-        JSON.stringify({
-          kind: "Status",
-          apiVersion: "v1",
-          status: "Failure",
-          reason: "Unauthorized",
-          code: 401,
-        }),
-      );
-      return;
-    }
-    // The machine's kubectl is a dispatcher that first asks for the server's version.
-    if (request.url?.startsWith("/version")) {
-      response.writeHead(200, json).end(
-        JSON.stringify({
-          major: "1",
-          minor: "32",
-          gitVersion: "v1.32.4",
-          platform: "linux/amd64",
-        }),
-      );
-      return;
-    }
-    if (request.url === "/api/v1/namespaces") {
-      response.writeHead(200, json).end(
-        JSON.stringify({
-          kind: "NamespaceList",
-          apiVersion: "v1",
-          metadata: { resourceVersion: "1" },
-          items: [{ metadata: { name: "default" } }],
-        }),
-      );
-      return;
-    }
-    response.writeHead(404, json).end(JSON.stringify({ kind: "Status", code: 404 }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `https://127.0.0.1:${port}`,
-    authorizations,
-    authorizationsOf: (path) => authorizations.filter((_, i) => paths[i] === path),
-  };
-}
-
-/** kubectl's environment: a fresh HOME (no cache, no ~/.kube/config), no LATCHKEY_* at all. */
-function kubectlEnv(): NodeJS.ProcessEnv {
-  const env = cleanEnv({
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, ".config"),
-    XDG_DATA_HOME: join(home, ".local/share"),
-    PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
-  });
-  delete env.KUBECONFIG;
-  return env;
-}
-
 /** Runs the real kubectl; its stdin is not a terminal. */
 function kubectl(args: string[]): Promise<RunResult> {
-  return run(KUBECTL, args);
-}
-
-function run(program: string, args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, {
-      env: kubectlEnv(),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${program} ${args.join(" ")} did not finish in time; stderr: ${stderr}`));
-    }, 20_000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return run(KUBECTL, args, kubectlEnv(home));
 }
 
 /** Settings given to `latchkey kubeconfig` through LATCHKEY_* variables, not flags. */
@@ -210,7 +98,7 @@ async function writeKubeconfig(
 describe("latchkey kubeconfig with the real kubectl", () => {
   it("kubectl sends the stored access token; settings from LATCHKEY_* are in the exec args", async () => {
     await login();
-    const api = await startApiServer();
+    const api = await startApiServer(tls);
     const file = await writeKubeconfig(["--server", api.url, "--certificate-authority", caFile]);
     const token = await storedToken();
     const first = await kubectl(["--kubeconfig", file, "get", "--raw", NAMESPACES]);
@@ -229,7 +117,7 @@ describe("latchkey kubeconfig with the real kubectl", () => {
 
   it("--id-token: kubectl sends the ID token", async () => {
     await login();
-    const api = await startApiServer();
+    const api = await startApiServer(tls);
     const file = await writeKubeconfig([
       "--server",
       api.url,
@@ -245,7 +133,7 @@ describe("latchkey kubeconfig with the real kubectl", () => {
   });
 
   it("interactiveMode Never, nothing stored: latchkey exits 4 at once, kubectl shows why; no login starts", async () => {
-    const api = await startApiServer();
+    const api = await startApiServer(tls);
     const file = await writeKubeconfig(
       ["--server", api.url, "--certificate-authority", caFile],
       (text) => text.replace('interactiveMode: "IfAvailable"', 'interactiveMode: "Never"'),
@@ -262,7 +150,7 @@ describe("latchkey kubeconfig with the real kubectl", () => {
   });
 
   it("interactiveMode IfAvailable without a terminal is non-interactive too: exit 4, no login", async () => {
-    const api = await startApiServer();
+    const api = await startApiServer(tls);
     const file = await writeKubeconfig([
       "--server",
       api.url,
@@ -279,7 +167,7 @@ describe("latchkey kubeconfig with the real kubectl", () => {
   });
 
   it("interactiveMode IfAvailable with a terminal: latchkey logs in, kubectl sends the new token", async () => {
-    const api = await startApiServer();
+    const api = await startApiServer(tls);
     const file = await writeKubeconfig([
       "--server",
       api.url,
@@ -292,7 +180,7 @@ describe("latchkey kubeconfig with the real kubectl", () => {
     const quoted = [KUBECTL, "--kubeconfig", file, "get", "--raw", NAMESPACES]
       .map((word) => `'${word.replaceAll("'", `'\\''`)}'`)
       .join(" ");
-    const result = await run("script", ["-qec", quoted, "/dev/null"]);
+    const result = await run("script", ["-qec", quoted, "/dev/null"], kubectlEnv(home));
     expect(result.code, result.stdout).toBe(0);
     expect(result.stdout).toContain("NamespaceList");
     expect(idp.count("authorize")).toBe(1);
@@ -365,6 +253,39 @@ describe("latchkey kubeconfig with the real kubectl", () => {
       { name: "LATCHKEY_CONFIG", value: configFile },
     ]);
     expect(view.stdout).not.toContain("s3cret");
+  });
+
+  it("--cluster alone: a context for a cluster the user already has, as kubectl reads it", async () => {
+    const file = await writeKubeconfig([
+      "--cluster",
+      "prod",
+      "--context",
+      "prod-oidc",
+      "--user",
+      "me",
+    ]);
+    const view = await kubectl(["config", "view", "--kubeconfig", file, "-o", "json"]);
+    expect(view.code, view.stderr).toBe(0);
+    const config = JSON.parse(view.stdout) as Record<string, unknown>;
+    expect(config.clusters).toBeNull();
+    expect(config.contexts).toEqual([
+      { name: "prod-oidc", context: { cluster: "prod", user: "me" } },
+    ]);
+    expect(config["current-context"]).toBe("prod-oidc");
+    expect((config.users as { name: string }[]).map((user) => user.name)).toEqual(["me"]);
+  });
+
+  it.each([
+    [["--server", "http://127.0.0.1:6443"], "--server must be an https:// URL"],
+    [["--server", "not a url"], "--server is not an absolute URL."],
+    [["--certificate-authority", "/nonexistent.pem"], "--certificate-authority needs --server."],
+    [["--context", "c"], "--context needs --server or --cluster."],
+    [["--min-validity", "soon"], "--min-validity must be a number of seconds."],
+  ])("refuses %j with a usage error (exit 2), printing nothing", async (args, message) => {
+    const result = await latchkey(["kubeconfig", ...args], { env: settingsEnv() });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(message);
   });
 
   it("an inline client secret is refused (exit 2): it would be written in clear text", async () => {
