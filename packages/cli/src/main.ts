@@ -22,10 +22,13 @@ import {
 } from "./config.js";
 import type { DemoFlags } from "./demo.js";
 import { ExitCode, exitCodeFor, hintFor } from "./exit-codes.js";
+import { checkIdToken, withFreshIdToken } from "./id-token.js";
+import type { KubeconfigFlags } from "./kubeconfig.js";
 import { openStore } from "./open-store.js";
 import { createOutput, type Output, printable } from "./output.js";
 import { type OptionSources, type OptionTable, quickParse } from "./quick-parse.js";
 import { formatSummary, summarize } from "./summary.js";
+import { formatToken, readExecInfo, rfc3339 } from "./token-format.js";
 import { createTransport } from "./transport.js";
 
 /** What the CLI runs against: injectable for tests, `process` by default. */
@@ -125,58 +128,6 @@ async function prepare(
   return { config, store, server, lock };
 }
 
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-function formatToken(credentials: Credentials, format: TokenFormat, env: Context["env"]): string {
-  switch (format) {
-    case "raw":
-      return credentials.accessToken;
-    case "header":
-      return `Authorization: Bearer ${credentials.accessToken}`;
-    case "json": {
-      const body: Record<string, unknown> = {
-        access_token: credentials.accessToken,
-        token_type: credentials.tokenType,
-      };
-      if (credentials.expiresAt !== undefined) {
-        body.expires_at = rfc3339(credentials.expiresAt);
-        body.expires_in = Math.max(0, Math.floor((credentials.expiresAt - Date.now()) / 1000));
-      }
-      if (credentials.scope !== undefined) body.scope = credentials.scope;
-      if (credentials.idToken !== undefined) body.id_token = credentials.idToken;
-      return JSON.stringify(body);
-    }
-    case "exec-credential": {
-      let apiVersion = "client.authentication.k8s.io/v1";
-      if (env.KUBERNETES_EXEC_INFO) {
-        try {
-          const info = JSON.parse(env.KUBERNETES_EXEC_INFO) as { apiVersion?: unknown };
-          if (
-            typeof info.apiVersion === "string" &&
-            info.apiVersion.startsWith("client.authentication.k8s.io/")
-          )
-            apiVersion = info.apiVersion;
-        } catch {
-          throw new ConfigurationError(
-            ErrorCode.CONFIG_INVALID,
-            "KUBERNETES_EXEC_INFO is not valid JSON.",
-          );
-        }
-      }
-      const status: Record<string, string> = { token: credentials.accessToken };
-      if (credentials.expiresAt !== undefined)
-        status.expirationTimestamp = rfc3339(credentials.expiresAt);
-      return JSON.stringify({ apiVersion, kind: "ExecCredential", status });
-    }
-    default: {
-      const unreachable: never = format;
-      return unreachable;
-    }
-  }
-}
-
 function summaryOf(
   session: Session,
   credentials: Credentials | undefined,
@@ -191,7 +142,12 @@ function summaryOf(
   });
 }
 
-type TokenFlags = CommonFlags & { format: TokenFormat; minValidity: string; login?: boolean };
+type TokenFlags = CommonFlags & {
+  format: TokenFormat;
+  minValidity: string;
+  login?: boolean;
+  idToken?: boolean;
+};
 
 /** `latchkey token`, from commander's parse or the bin's quick one (`quick-parse.ts`). */
 async function runToken(flags: TokenFlags, command: OptionSources, ctx: Context): Promise<void> {
@@ -202,10 +158,14 @@ async function runToken(flags: TokenFlags, command: OptionSources, ctx: Context)
       "--min-validity must be a number of seconds.",
     );
   }
+  // kubectl's `spec.interactive: false`: nobody can be asked anything, so no login (CLI.md).
+  const exec = flags.format === "exec-credential" ? readExecInfo(ctx.env) : undefined;
+  const idToken = flags.idToken === true;
+  const format = { idToken, ...(exec ? { exec } : {}) };
   const session = await prepare(flags, command, ctx);
   if (session.config.flow === "command") {
     const credentials = await (await import("./flows.js")).obtain(session, ctx);
-    ctx.out.data(formatToken(credentials, flags.format, ctx.env));
+    ctx.out.data(formatToken(checkIdToken(credentials, idToken), flags.format, format));
     return;
   }
   const options: Parameters<typeof getAccessToken>[0] = {
@@ -217,11 +177,39 @@ async function runToken(flags: TokenFlags, command: OptionSources, ctx: Context)
     signal: ctx.signal,
   };
   if (session.lock) options.lock = session.lock;
-  if (flags.login !== false)
+  // A login needs someone to answer it, unless the flow asks nobody (client credentials).
+  const canLogIn = exec?.interactive !== false || session.config.flow === "client-credentials";
+  if (flags.login !== false && canLogIn)
     options.login = async () => (await import("./flows.js")).obtain(session, ctx);
-  const result = await getAccessToken(options);
+  let result: Awaited<ReturnType<typeof getAccessToken>>;
+  try {
+    result = await getAccessToken(options);
+    if (idToken)
+      result = await withFreshIdToken(result, options, minValiditySeconds, (text) =>
+        ctx.out.warn(text),
+      );
+    checkIdToken(result.credentials, idToken);
+  } catch (error) {
+    // Without a login, a refused refresh means one is needed too: exit 4, with what to run.
+    const needsLogin =
+      error instanceof LoginRequiredError ||
+      (error instanceof LatchkeyError && error.code === ErrorCode.INVALID_GRANT);
+    if (canLogIn || !needsLogin) throw error;
+    throw (await import("./kubeconfig.js")).nonInteractiveError(error, flags, command);
+  }
   ctx.out.debug(`token from ${result.source}`);
-  ctx.out.data(formatToken(result.credentials, flags.format, ctx.env));
+  ctx.out.data(formatToken(result.credentials, flags.format, format));
+}
+
+/** `latchkey kubeconfig`: a kubeconfig whose user runs `latchkey token --format exec-credential`. */
+async function runKubeconfig(
+  flags: KubeconfigFlags,
+  command: OptionSources,
+  ctx: Context,
+): Promise<void> {
+  await applyProfile(flags, command, ctx);
+  await resolveConfig(flags); // what `token` would refuse is refused now, not under kubectl
+  ctx.out.data((await import("./kubeconfig.js")).kubeconfig(flags, command, ctx));
 }
 
 /** `latchkey login`: log in now, whatever is stored, and store the result. */
@@ -383,6 +371,7 @@ export async function runCli(environment: CliEnvironment): Promise<number> {
         demo: act<DemoFlags>(async (flags, command, context) =>
           (await import("./demo.js")).runDemo(flags, command, context),
         ),
+        kubeconfig: act(runKubeconfig),
       },
       writeOut: (text) => environment.stdout.write(text),
       writeErr: (text) => environment.stderr.write(text),

@@ -210,5 +210,31 @@ export function tokenCommand(): Command {
         "refresh when the token expires within this many seconds",
       ).default("60"),
     )
-    .addOption(envOption("--no-login", "fail with exit code 4 instead of starting a login"));
+    .addOption(envOption("--no-login", "fail with exit code 4 instead of starting a login"))
+    .addOption(envOption("--id-token", "the ID token instead of the access token"));
+}
+
+/** The `kubeconfig` command and its options, without its action. */
+export function kubeconfigCommand(): Command {
+  return commonCommand(
+    "kubeconfig",
+    "print a kubeconfig whose user runs `latchkey token --format exec-credential`",
+  )
+    .addOption(new Option("--server <url>", "also a cluster with this API server, and a context"))
+    .addOption(
+      new Option("--cluster <name>", "the cluster's name (an existing one without --server)"),
+    )
+    .addOption(
+      new Option("--certificate-authority <file>", "the cluster's CA (PEM), written inline"),
+    )
+    .addOption(new Option("--user <name>", 'the user entry\'s name (default "latchkey-PROFILE")'))
+    .addOption(new Option("--context <name>", 'the context\'s name (default "USER@CLUSTER")'))
+    .addOption(
+      new Option(
+        "--exec-command <path>",
+        'the latchkey kubectl runs (default "latchkey", on PATH)',
+      ),
+    )
+    .addOption(envOption("--id-token", "kubectl sends the ID token instead of the access token"))
+    .addOption(envOption("--min-validity <seconds>", "passed to `latchkey token`"));
 }

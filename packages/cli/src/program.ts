@@ -4,6 +4,7 @@ import {
   addOptionGroups,
   commonCommand,
   envOption,
+  kubeconfigCommand,
   type OptionGroup,
   tokenCommand,
 } from "./options.js";
@@ -27,6 +28,7 @@ export interface Actions {
   logout: Action;
   status: Action;
   demo: Action;
+  kubeconfig: Action;
 }
 
 /** Options of {@link runProgram}. */
@@ -127,6 +129,7 @@ function buildProgram(
         .addOption(new Option("-v, --verbose", "show what is happening on stderr (never secrets)"))
         .addOption(new Option("-q, --quiet", "only errors and required prompts on stderr"))
         .action(act(actions.demo)),
+    kubeconfig: () => kubeconfigCommand().action(act(actions.kubeconfig)),
   };
   // Only the command being run needs its twenty-odd options built (a few ms); the others are
   // there by name. Anything else (`--help`, `help`, a typo) builds them all.

@@ -86,6 +86,7 @@ describe("quick parse of latchkey token", () => {
     [["--issuer=https://idp.example", "--client-id=cli", "--store", "file", "--store-dir", "/x"]],
     [["--scope", "openid", "--scope", "profile email", "--resource=https://api"]],
     [["--format", "exec-credential", "--min-validity", "120", "-v"]],
+    [["--id-token", "--format", "exec-credential", "--no-login"]],
     [["--format=json", "-q", "--no-browser", "--insecure-skip-tls-verify"]],
     [["--profile", "work", "--profile", "home"]],
     [["--issuer="]],
@@ -105,6 +106,8 @@ describe("quick parse of latchkey token", () => {
       [[], { LATCHKEY_FORMAT: "header", LATCHKEY_MIN_VALIDITY: "0" }],
       [["--format", "raw"], { LATCHKEY_FORMAT: "json" }],
       [[], { LATCHKEY_STORE_DIR: "", LATCHKEY_PROFILE: "p" }],
+      [[], { LATCHKEY_ID_TOKEN: "1" }],
+      [["--id-token"], { LATCHKEY_ID_TOKEN: "0" }],
     ];
     for (const [args, env] of cases) {
       expect(quick(args, env), JSON.stringify([args, env])).toBeDefined();
