@@ -22,7 +22,7 @@ function isJson(response: Response): boolean {
 }
 
 /**
- * The one rule for an error answer (HTTP 4xx or 5xx) of the token endpoint, whatever the grant
+ * @internal The one rule for an error answer (HTTP 4xx or 5xx) of the token endpoint, whatever the grant
  * (code, refresh, device polling, client credentials, token exchange), and of the revocation
  * endpoint, given its status, headers and body (parsed JSON, or anything else when it is not
  * JSON). OAuth errors of other endpoints (device authorization, PAR, UserInfo) go through it
