@@ -198,6 +198,12 @@ async function runToken(flags: TokenFlags, command: OptionSources, ctx: Context)
     throw (await import("./kubeconfig.js")).nonInteractiveError(error, flags, command);
   }
   ctx.out.debug(`token from ${result.source}`);
+  if (result.refreshError) {
+    const until = result.credentials.expiresAt;
+    ctx.out.warn(
+      `could not refresh (${result.refreshError.message.replace(/\.$/, "")}); using the stored token${until === undefined ? "" : `, valid until ${rfc3339(until)}`}.`,
+    );
+  }
   ctx.out.data(formatToken(result.credentials, flags.format, format));
 }
 

@@ -7,7 +7,7 @@ import {
   type TokenStore,
 } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
-import { ErrorCode, LoginRequiredError, ProtocolError } from "./errors.js";
+import { ErrorCode, LoginRequiredError, ProtocolError, TransportError } from "./errors.js";
 import { tableFor } from "./tables.js";
 import type { RefreshOptions } from "./tokens.js";
 
@@ -57,6 +57,14 @@ export interface AccessTokenResult {
   credentials: Credentials;
   /** Whether they were stored, refreshed or obtained by a login. */
   source: CredentialsSource;
+  /**
+   * Why the stored credentials are returned although they expire within `minValiditySeconds`:
+   * the refresh failed for a transient reason (network, timeout, 5xx: nothing was deleted) while
+   * the access token is still valid. `source` is then `store`. Show it as a warning; the next
+   * call tries again. Never set with `forceRefresh`, which throws the error instead, nor when
+   * the access token has expired.
+   */
+  refreshError?: TransportError;
 }
 
 const inFlight = new WeakMap<TokenStore, Map<string, Promise<AccessTokenResult>>>();
@@ -66,8 +74,11 @@ const inFlight = new WeakMap<TokenStore, Map<string, Promise<AccessTokenResult>>
  * a refresh, else the injected interactive login. Whatever is obtained is persisted before it
  * is returned (S37). A rejected refresh (`invalid_grant`) re-reads the store and retries once if
  * another process rotated the token meanwhile, otherwise drops the refresh token and logs in
- * (S41); a network error or 5xx never discards anything (S33). Concurrent callers in this
- * process for the same store and key share one refresh or login.
+ * (S41); a network error or 5xx never discards anything (S33), and while the stored access
+ * token has not expired it is returned with the error in `refreshError`. A refresh whose answer
+ * is refused after the server rotated the refresh token stores the new refresh token and throws
+ * (see `RefreshOptions.saveRotated`). Concurrent callers in this process for the same store and
+ * key share one refresh or login.
  *
  * @example
  * ```ts
@@ -119,7 +130,21 @@ async function renew(
 ): Promise<AccessTokenResult> {
   const { store, key } = options;
   if (stored?.refreshToken) {
-    const refreshed = await refreshWithRetry(stored, options);
+    let refreshed: Credentials | undefined;
+    try {
+      refreshed = await refreshWithRetry(stored, options);
+    } catch (error) {
+      // A transient failure while the access token is still valid: use it (issue 12).
+      if (
+        error instanceof TransportError &&
+        error.code !== ErrorCode.ABORTED &&
+        !options.forceRefresh &&
+        !isExpiring(stored, { minValiditySeconds: 0, now: (options.client.now ?? Date.now)() })
+      ) {
+        return { credentials: stored, source: "store", refreshError: error };
+      }
+      throw error;
+    }
     if (refreshed) return { credentials: refreshed, source: "refresh" };
   }
   if (!options.login) {
@@ -145,6 +170,7 @@ async function refreshWithRetry(
       const refreshOptions: RefreshOptions = {
         client: options.client,
         server: await options.server(),
+        saveRotated: (kept) => options.store.set(options.key, kept),
       };
       if (options.signal) refreshOptions.signal = options.signal;
       const fresh = await refreshCredentials(current, refreshOptions);

@@ -392,7 +392,7 @@ export async function exchangeCode(
   if (query.has("response") || query.has("id_token") || query.has("token")) {
     throw new ProtocolError(
       ErrorCode.INVALID_RESPONSE,
-      "The callback is a JARM, implicit or hybrid response; only the code flow is supported.",
+      "Only the code flow is supported, not JARM, implicit or hybrid.",
     );
   }
   const params = new URLSearchParams(options.client.tokenParams ?? {});
@@ -416,7 +416,7 @@ export async function exchangeCode(
   if (state.nonce !== undefined && !claims) {
     throw new ProtocolError(
       ErrorCode.INVALID_RESPONSE,
-      "The token response has no ID token, though openid was asked for.",
+      "The token response has no ID token (openid was asked for).",
     );
   }
   // Before anything else is done with the response (S44).

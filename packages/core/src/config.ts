@@ -111,7 +111,7 @@ export function checkEndpointUrl(value: string, what: string, allowInsecureHttp:
   if (url.protocol === "http:" && !isLoopbackUrl(url) && !allowInsecureHttp) {
     throw new ConfigurationError(
       ErrorCode.INSECURE_ENDPOINT,
-      `The ${what} (${url.origin}) uses plain HTTP, which only loopback may without an explicit opt-in.`,
+      `The ${what} (${url.origin}) uses plain HTTP, allowed only for loopback.`,
     );
   }
   if (url.hash) {
@@ -121,7 +121,7 @@ export function checkEndpointUrl(value: string, what: string, allowInsecureHttp:
   if (url.username || url.password) {
     throw new ConfigurationError(
       ErrorCode.CONFIG_INVALID,
-      `The ${what} must not hold a user name or password.`,
+      `The ${what} must not contain credentials.`,
     );
   }
   return url;

@@ -117,7 +117,7 @@ async function discover(
     if (typeof metadata.issuer !== "string") {
       throw new TransportError(
         ErrorCode.DISCOVERY_FAILED,
-        `The discovery answer of ${redactUrl(issuer)} (HTTP ${response.status}) is no metadata.`,
+        `${redactUrl(issuer)} (HTTP ${response.status}) gave no metadata.`,
       );
     }
     // RFC 8414 §3.3: identical strings, not URLs that normalise alike (`<issuer>/x/..`); only the

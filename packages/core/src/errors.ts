@@ -30,11 +30,18 @@ export const ErrorCode: {
   readonly CALLBACK_INVALID: "CALLBACK_INVALID";
   /** The authorization server answered the authorization request with `error=...`. */
   readonly AUTHORIZATION_DENIED: "AUTHORIZATION_DENIED";
-  /** The token endpoint rejected the grant (`invalid_grant`): the session is over. */
+  /**
+   * The token endpoint refused the grant: `invalid_grant`, or any other HTTP 400 or 401 that does
+   * not refuse the client or the scope, with or without a JSON body (see
+   * `classifyTokenEndpointFailure`). For a refresh token: the session is over.
+   */
   readonly INVALID_GRANT: "INVALID_GRANT";
-  /** The token endpoint rejected the client (`invalid_client`, `unauthorized_client`). */
+  /**
+   * The token endpoint rejected the client (`invalid_client`, `unauthorized_client`, or a 401
+   * challenge without an OAuth body).
+   */
   readonly INVALID_CLIENT: "INVALID_CLIENT";
-  /** The token endpoint returned another OAuth error. */
+  /** The token endpoint refused what was asked for (`invalid_scope`, `invalid_target`). */
   readonly TOKEN_REQUEST_FAILED: "TOKEN_REQUEST_FAILED";
   /** A response did not have the shape the protocol requires (S32). */
   readonly INVALID_RESPONSE: "INVALID_RESPONSE";
@@ -42,7 +49,10 @@ export const ErrorCode: {
   readonly INVALID_ID_TOKEN: "INVALID_ID_TOKEN";
   /** The server could not be reached, or the connection failed. Retryable. */
   readonly NETWORK_ERROR: "NETWORK_ERROR";
-  /** The server answered 5xx, or a non-OAuth error page. Retryable. */
+  /**
+   * The server answered 5xx, 429 or another status that is not a refusal, or a non-OAuth error
+   * page. Retryable.
+   */
   readonly SERVER_ERROR: "SERVER_ERROR";
   /** Waiting for the user or the server took longer than allowed (S30). */
   readonly TIMEOUT: "TIMEOUT";

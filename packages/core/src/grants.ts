@@ -3,7 +3,7 @@ import { type ClientOptions, toOauthClient } from "./config.js";
 import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ConfigurationError, ErrorCode, ProtocolError, TransportError } from "./errors.js";
-import { clientTransport, mapOauthError, sanitizeDescription } from "./http.js";
+import { clientTransport, mapOauthError } from "./http.js";
 import { redactUrl } from "./redact.js";
 import { postToken, resourceParams, scopeString, toCredentials } from "./tokens.js";
 
@@ -15,10 +15,6 @@ export interface GrantOptions {
   server: ServerMetadata;
   /** Cancels the request(s). */
   signal?: AbortSignal;
-}
-
-function transport(options: GrantOptions): ReturnType<typeof clientTransport> {
-  return clientTransport(options.client, options.signal);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,7 +128,7 @@ export async function revokeToken(options: RevokeOptions): Promise<RevocationOut
   const { client, auth } = toOauthClient(options.client);
   try {
     const response = await oauth.revocationRequest(options.server, client, auth, options.token, {
-      ...transport(options),
+      ...clientTransport(options.client, options.signal, "revocation request"),
       additionalParameters: { token_type_hint: options.tokenTypeHint ?? "refresh_token" },
     });
     await oauth.processRevocationResponse(response);
@@ -207,7 +203,7 @@ export async function startDeviceAuthorization(
       client,
       auth,
       params,
-      transport(options),
+      clientTransport(options.client, options.signal),
     );
     const body = await oauth.processDeviceAuthorizationResponse(options.server, client, response);
     // oauth4webapi has checked the fields: `interval`, when sent, is a positive number.
@@ -303,32 +299,24 @@ export async function pollDeviceAuthorization(
         requestedScope: authorization.scope,
       });
     } catch (error) {
-      const details = error instanceof ProtocolError ? error.oauth : undefined;
-      if (error instanceof ProtocolError && details) {
+      const details = error instanceof ProtocolError && error.oauth;
+      if (details) {
         networkBackoff = 0;
         if (details.error === "authorization_pending") continue;
         if (details.error === "slow_down") {
           interval += 5;
           continue;
         }
-        const text = sanitizeDescription(details.errorDescription);
         if (details.error === "expired_token") throw deviceExpired(error);
-        throw new ProtocolError(
-          details.error === "access_denied"
-            ? ErrorCode.AUTHORIZATION_DENIED
-            : ErrorCode.TOKEN_REQUEST_FAILED,
-          details.error === "access_denied"
-            ? `The device login was denied${text ? `: ${text}` : "."}`
-            : `The device login failed (${sanitizeDescription(details.error)})${text ? `: ${text}` : ""}.`,
-          { cause: error, oauth: details },
-        );
+        // Any other refusal, coded by classifyTokenEndpointFailure.
+        throw details.error === "access_denied"
+          ? new ProtocolError(ErrorCode.AUTHORIZATION_DENIED, error.message, {
+              cause: error,
+              oauth: details,
+            })
+          : error;
       }
-      if (
-        error instanceof TransportError &&
-        (error.code === ErrorCode.NETWORK_ERROR ||
-          error.code === ErrorCode.TIMEOUT ||
-          error.code === ErrorCode.SERVER_ERROR)
-      ) {
+      if (error instanceof TransportError && error.code !== ErrorCode.ABORTED) {
         networkBackoff = Math.min(
           MAX_NETWORK_BACKOFF_SECONDS,
           Math.max(interval, networkBackoff * 2),

@@ -22,10 +22,77 @@ function isJson(response: Response): boolean {
 }
 
 /**
- * @internal Wraps the transport: network failures become {@link TransportError}s, and 5xx or
- * non-JSON error pages become `SERVER_ERROR` before any parser sees them (defect 16).
+ * @internal The one rule for an error answer (HTTP 4xx or 5xx) of the token endpoint, whatever the grant
+ * (code, refresh, device polling, client credentials, token exchange), and of the revocation
+ * endpoint, given its status, headers and body (parsed JSON, or anything else when it is not
+ * JSON). OAuth errors of other endpoints (device authorization, PAR, UserInfo) go through it
+ * too. The rule:
+ *
+ * - HTTP 400 or 401 is the server refusing the request (RFC 6749 §5.2 uses exactly these),
+ *   whatever the body: empty, HTML, text or JSON, with any content type. Sending the same
+ *   request again cannot succeed, so it is never transient: a transient error would keep a dead
+ *   refresh token and fail every later call the same way.
+ * - Its code, from the `error` value: `INVALID_CLIENT` for `invalid_client` and
+ *   `unauthorized_client`, or a `WWW-Authenticate` challenge without an OAuth body (the client is
+ *   refused, not the grant: a login would fail the same way, so nothing is deleted);
+ *   `TOKEN_REQUEST_FAILED` for `invalid_scope` and `invalid_target` (what was asked for is
+ *   refused, the grant may be fine); `INVALID_GRANT` for everything else: `invalid_grant`,
+ *   `invalid_request` and `unsupported_grant_type` (providers answer a dead refresh token with
+ *   these too), unknown values, a JSON body without `error`, no OAuth body at all. For a
+ *   refresh that drops the refresh token and asks for a login (S41). This is tolerant where a
+ *   wrong guess costs one login, and strict where it matters: a refusal is never retried with
+ *   the same token, and never taken for success. The `error` value stays in `oauth` (the device
+ *   poller reads `authorization_pending`, `slow_down`, ...); `error_description` is printed
+ *   only sanitized.
+ * - Every other status is transient, a `TransportError` `SERVER_ERROR` that deletes nothing:
+ *   5xx, 429, a proxy's 407, 408, 403 or 404 from something in front of the server, whatever
+ *   the body says.
+ *
+ * @example
+ * ```ts
+ * classifyTokenEndpointFailure(400, new Headers(), undefined, "refresh request").code; // "INVALID_GRANT"
+ * ```
  */
-export function guardedFetch(client: TransportClient): FetchLike {
+export function classifyTokenEndpointFailure(
+  status: number,
+  headers: Headers,
+  body: unknown,
+  what: string,
+): LatchkeyError {
+  const { error, error_description: description } = Object(body);
+  if (status !== 400 && status !== 401) {
+    return new TransportError(
+      ErrorCode.SERVER_ERROR,
+      `The ${what} got HTTP ${status}; try again later.`,
+    );
+  }
+  if (typeof error !== "string") {
+    return new ProtocolError(
+      headers.has("www-authenticate") ? ErrorCode.INVALID_CLIENT : ErrorCode.INVALID_GRANT,
+      `The ${what} was refused (HTTP ${status}).`,
+    );
+  }
+  const oauth: OAuthErrorDetails = { error, status };
+  if (typeof description === "string") oauth.errorDescription = description;
+  const text = sanitizeDescription(oauth.errorDescription);
+  return new ProtocolError(
+    /^(invalid|unauthorized)_client$/.test(error)
+      ? ErrorCode.INVALID_CLIENT
+      : /^invalid_(scope|target)$/.test(error)
+        ? ErrorCode.TOKEN_REQUEST_FAILED
+        : ErrorCode.INVALID_GRANT,
+    `The ${what} was rejected (${sanitizeDescription(error)})${text ? `: ${text}` : ""}.`,
+    { oauth },
+  );
+}
+
+/**
+ * @internal Wraps the transport: network failures become {@link TransportError}s, and 5xx or
+ * non-JSON error pages become `SERVER_ERROR` before any parser sees them (defect 16). With
+ * `what` (a request to the token or revocation endpoint), an error answer to a POST is decided
+ * by {@link classifyTokenEndpointFailure} instead.
+ */
+export function guardedFetch(client: TransportClient, what?: string): FetchLike {
   const base: FetchLike = client.fetch ?? ((input, init) => fetch(input, init));
   const timeoutMs = client.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   return async (input, init) => {
@@ -58,21 +125,20 @@ export function guardedFetch(client: TransportClient): FetchLike {
         { cause },
       );
     }
-    if (response.status >= 500) {
-      throw new TransportError(
-        ErrorCode.SERVER_ERROR,
-        `${redactUrl(target)} answered HTTP ${response.status}; try again later.`,
-      );
+    if (what && init?.body && response.status > 399) {
+      const body = await response.json().catch(() => 0);
+      throw classifyTokenEndpointFailure(response.status, response.headers, body, what);
     }
     if (
-      response.status >= 400 &&
-      !isJson(response) &&
-      !response.headers.has("www-authenticate") &&
-      response.status !== 404
+      response.status > 499 ||
+      (response.status > 399 &&
+        !isJson(response) &&
+        !response.headers.has("www-authenticate") &&
+        response.status !== 404)
     ) {
       throw new TransportError(
         ErrorCode.SERVER_ERROR,
-        `${redactUrl(target)} answered HTTP ${response.status} (not OAuth).`,
+        `${redactUrl(target)} answered HTTP ${response.status}; try again later.`,
       );
     }
     return response;
@@ -106,9 +172,10 @@ export interface OauthRequestOptions {
 export function clientTransport(
   client: TransportClient,
   signal?: AbortSignal,
+  what?: string,
 ): OauthRequestOptions {
   const result: OauthRequestOptions = {
-    [oauth.customFetch]: guardedFetch(client) as OauthFetch,
+    [oauth.customFetch]: guardedFetch(client, what) as OauthFetch,
     // Endpoint URLs are checked by checkEndpointUrl (S20) before any request is made.
     [oauth.allowInsecureRequests]: true,
   };
@@ -128,10 +195,8 @@ export function httpGet(
 }
 
 /**
- * A server-provided description as one escaped line of at most 300 UTF-16 units:
+ * @internal A server-provided description as one escaped line of at most 300 UTF-16 units:
  * {@link escapeText} with the cap error messages use; `""` for none.
- *
- * @deprecated Use {@link escapeText}, which this calls.
  */
 export const sanitizeDescription = (text: string | undefined): string =>
   escapeText(text ?? "", 300);
@@ -160,25 +225,13 @@ export function mapOauthError(error: unknown, what: string): unknown {
   if (error instanceof LatchkeyError) return error;
   const options = { cause: error };
   if (error instanceof oauth.ResponseBodyError) {
-    const details: OAuthErrorDetails = { error: error.error, status: error.status };
-    if (error.error_description) details.errorDescription = error.error_description;
-    const uri = (error.cause as { error_uri?: unknown } | undefined)?.error_uri;
-    if (typeof uri === "string") details.errorUri = uri;
-    const description = sanitizeDescription(error.error_description);
-    return new ProtocolError(
-      error.error === "invalid_grant"
-        ? ErrorCode.INVALID_GRANT
-        : /^(invalid|unauthorized)_client$/.test(error.error)
-          ? ErrorCode.INVALID_CLIENT
-          : ErrorCode.TOKEN_REQUEST_FAILED,
-      `The ${what} was rejected (${sanitizeDescription(error.error)})${description ? `: ${description}` : ""}.`,
-      { ...options, oauth: details },
-    );
+    // The OAuth error of another endpoint (device authorization, PAR, userinfo): the same rule.
+    return classifyTokenEndpointFailure(error.status, error.response.headers, error.cause, what);
   }
   if (error instanceof oauth.WWWAuthenticateChallengeError) {
     return new ProtocolError(
       ErrorCode.INVALID_CLIENT,
-      `The ${what} was refused (HTTP ${error.status}): check the client.`,
+      `The ${what} was refused (HTTP ${error.status}).`,
       options,
     );
   }

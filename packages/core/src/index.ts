@@ -38,7 +38,6 @@ export {
   revokeToken,
   startDeviceAuthorization,
 } from "./grants.js";
-export { sanitizeDescription } from "./http.js";
 export {
   calculateCodeChallenge,
   generateCodeVerifier,

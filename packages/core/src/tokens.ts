@@ -111,13 +111,25 @@ export interface RefreshOptions {
   server: ServerMetadata;
   /** Cancels the request. */
   signal?: AbortSignal;
+  /**
+   * Stores credentials in place of the refreshed ones when a refresh fails after the server
+   * issued a new refresh token (an ID token or a response that fails validation, S43, S46): the
+   * server has already rotated the old one, so using it again would trip its reuse detection and
+   * end the session. They hold the new refresh token (a string of printable ASCII, RFC 6749
+   * Appendix A.17), the old access token marked expired (the refused one is never used) and the
+   * old ID token, which the next refresh's ID token is checked against. Awaited; the refresh
+   * then throws its error. Without it, nothing is kept.
+   */
+  saveRotated?: (credentials: Credentials) => Promise<void>;
 }
 
 /**
  * Uses the refresh token (RFC 6749 §6). The old refresh token and ID token are kept when the
- * response carries no new ones (S37, defect 8). `invalid_grant` throws a {@link ProtocolError}
- * with code `INVALID_GRANT`; network errors and 5xx throw `TransportError`s: neither deletes
- * anything, that is the caller's decision (S33).
+ * response carries no new ones (S37, defect 8). A refusal (`invalid_grant`, or any 400 or 401,
+ * see `classifyTokenEndpointFailure`) throws a {@link ProtocolError} with code `INVALID_GRANT`;
+ * network errors and 5xx throw `TransportError`s: neither deletes anything, that is the
+ * caller's decision (S33). A response refused after the server rotated the refresh token goes
+ * to `options.saveRotated` first.
  */
 export async function refreshCredentials(
   credentials: Credentials,
@@ -133,7 +145,7 @@ export async function refreshCredentials(
     "refresh_token",
     params,
     "refresh request",
-    credentials.idToken,
+    credentials,
   );
   return toCredentials(body, {
     issuer: credentials.issuer,
@@ -155,20 +167,23 @@ export interface TokenPost {
  * @internal One POST to the token endpoint (`grant_type` and `client_id` added, the client
  * authenticated, no redirect followed, S22) and its response validated: by oauth4webapi against
  * the safe ID-token algorithms, then any ID token's signature, `iat` and, after a refresh
- * (`previousIdToken`), its iss/sub/aud ({@link checkIdToken}, S43, S46), whatever the grant.
- * Errors come out mapped to latchkey errors. The nonce (S44) is the code exchange's to check.
+ * (`previous`), its iss/sub/aud against the previous ID token ({@link checkIdToken}, S43, S46),
+ * whatever the grant. Errors come out mapped to latchkey errors. The nonce (S44) is the code
+ * exchange's to check. A refresh answer refused after the server issued a well-formed refresh
+ * token hands that token to `options.saveRotated` first (see {@link RefreshOptions}).
  */
 export async function postToken(
   options: RefreshOptions,
   grantType: string,
   params: URLSearchParams,
   what: string,
-  previousIdToken?: string,
+  previous?: Credentials,
 ): Promise<TokenPost> {
   const { client, auth } = toOauthClient(options.client);
-  const transport = clientTransport(options.client, options.signal);
+  const transport = clientTransport(options.client, options.signal, what);
   const server = withSafeIdTokenAlgorithms(options.server, options.client);
   const receivedAt = (options.client.now ?? Date.now)();
+  let copy: Response | undefined;
   try {
     const response = await oauth.genericTokenEndpointRequest(
       options.server,
@@ -178,10 +193,17 @@ export async function postToken(
       params,
       transport,
     );
+    copy = response.clone();
     const body = await oauth.processGenericTokenEndpointResponse(server, client, response);
-    await checkIdToken(server, body, options.client, transport, previousIdToken);
+    await checkIdToken(server, body, options.client, transport, previous?.idToken);
     return { body, receivedAt };
   } catch (error) {
+    // A refresh answer refused here: the server may have rotated the refresh token already.
+    const rotated = (await copy?.json().catch(() => 0))?.refresh_token;
+    if (typeof rotated === "string" && /^[\x20-\x7e]+$/.test(rotated)) {
+      // Only a refresh has `saveRotated`, and `previous`.
+      await options.saveRotated?.({ ...previous!, refreshToken: rotated, expiresAt: receivedAt });
+    }
     throw mapOauthError(error, what);
   }
 }

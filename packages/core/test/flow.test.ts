@@ -221,7 +221,7 @@ describe("getAccessToken", () => {
     const store = new TestStore();
     const original = await login();
     await store.set(key, original);
-    now += 590_000;
+    now += 601_000; // expired: no valid token remains to fall back on
     fetchImpl = () =>
       Promise.reject(
         new TypeError("fetch failed", {
@@ -245,7 +245,7 @@ describe("getAccessToken", () => {
     const store = new TestStore();
     const original = await login();
     await store.set(key, original);
-    now += 590_000;
+    now += 601_000; // expired: no valid token remains to fall back on
     const real = fetchImpl;
     fetchImpl = async (input, init) => {
       const url = input instanceof Request ? input.url : String(input);
@@ -373,7 +373,7 @@ describe("getAccessToken", () => {
   it("S40: the lock is released when the refresh fails", async () => {
     const store = new TestStore();
     await store.set(key, await login());
-    now += 590_000;
+    now += 601_000; // expired: no valid token remains to fall back on
     fetchImpl = () => Promise.reject(new TypeError("fetch failed"));
     let released = 0;
     const lock = { acquire: async () => async () => void released++ };

@@ -56,7 +56,7 @@ describe("credentials in endpoint URLs", () => {
         resolveServer({ clientId: "cli", fetch: t.fetch, ...endpoints }, { cache: false }),
       );
       expect(error).toMatchObject({ code: ErrorCode.CONFIG_INVALID });
-      expect(error.message).toMatch(/must not hold a user name or password/);
+      expect(error.message).toMatch(/must not contain credentials/);
       expect(error.message).not.toContain("hunter2");
       expect(t.urls).toEqual([]);
     },

@@ -19,7 +19,7 @@ const KINDS: readonly Kind[] = ["5xx", "drop", "malformed-json", "html-error"];
 
 /** What the CLI must say for each fault: exit 5 (network or server error, CLI.md). */
 const EXPECTED: Record<Kind, { code: number; message: RegExp }> = {
-  "5xx": { code: 5, message: /answered HTTP 503/ },
+  "5xx": { code: 5, message: /HTTP 503/ },
   drop: { code: 5, message: /Could not reach/ },
   "malformed-json": { code: 5, message: /not JSON/ },
   "html-error": { code: 5, message: /HTTP 502/ },
@@ -50,9 +50,26 @@ function errorLines(result: RunResult): string[] {
   return result.stderr.split("\n").filter((line) => line.startsWith("error:"));
 }
 
+/**
+ * Every token response says `expires_in: 0`: every `token` refreshes, and no still-valid token
+ * is left to fall back on, so a failed refresh is an error (issue 12: a transient failure with a
+ * still-valid token prints it with a warning instead, see refresh-semantics.test.ts).
+ */
+function expiredTokens(): void {
+  idp.use(async (_request, next, { endpoint }) => {
+    const response = await next();
+    if (endpoint !== "token" || response.status !== 200) return response;
+    const body: unknown = await response
+      .clone()
+      .json()
+      .catch(() => undefined);
+    return body ? Response.json({ ...body, expires_in: 0 }) : response; // malformed-json as sent
+  });
+}
+
 beforeAll(async () => {
-  // 30 s tokens: with the default --min-validity of 60 s every `token` refreshes.
   idp = await startFakeAuthorizationServer({ accessTokenTtlSeconds: 30 });
+  expiredTokens();
   root = mkdtempSync(join(tmpdir(), "latchkey-faults-"));
   storeDir = join(root, "store");
   const login = await latchkey(["login", ...args(storeDir, ["--browser-command", FOLLOW_BROWSER])]);
@@ -63,6 +80,7 @@ beforeAll(async () => {
 afterEach(() => {
   killAll();
   idp.reset();
+  expiredTokens();
 });
 
 afterAll(async () => {

@@ -66,6 +66,9 @@ export type FakeFaultName =
   | "authorize:access-denied"
   | "token:no-expires-in"
   | "token:token-type-uppercase"
+  | "token:400-empty"
+  | "token:401-empty"
+  | "token:400-html"
   | "refresh:id_token-other-iss"
   | "refresh:id_token-other-sub"
   | "userinfo:sub-mismatch";
@@ -175,6 +178,26 @@ const SPECIFIC_FAULTS: readonly FakeFaultInfo[] = [
     endpoint: "token",
     description: 'successful token responses say `token_type: "BEARER"`',
     checks: ["S4", "S32"],
+  },
+  {
+    name: "token:400-empty",
+    endpoint: "token",
+    description:
+      "token requests (any grant) get HTTP 400 with an empty body and no content type, as some servers answer a dead refresh token",
+    checks: ["S4", "S33", "S41"],
+  },
+  {
+    name: "token:401-empty",
+    endpoint: "token",
+    description:
+      "token requests (any grant) get HTTP 401 with an empty body and no `WWW-Authenticate`",
+    checks: ["S4", "S33", "S41"],
+  },
+  {
+    name: "token:400-html",
+    endpoint: "token",
+    description: "token requests (any grant) get HTTP 400 with an HTML page instead of JSON",
+    checks: ["S4", "S33", "S41"],
   },
   {
     name: "id_token:bad-signature",

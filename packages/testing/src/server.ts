@@ -1461,6 +1461,12 @@ export async function createFakeAuthorizationServer(
       return form;
     }
     const { params, client } = form;
+    const refusal = takeFault(context, (name) => name.startsWith("token:40"));
+    if (refusal !== undefined) {
+      return refusal.name === "token:400-html"
+        ? htmlPage(400, "400 Bad Request", "<p>The request was refused.</p>")
+        : new Response(null, { status: refusal.name === "token:401-empty" ? 401 : 400 });
+    }
     const grantType = params.get("grant_type");
     switch (grantType) {
       case undefined:

@@ -32,6 +32,8 @@ export interface OidcProviderOptions {
   path?: string;
   /** Access token lifetime in seconds. Default 3600. */
   accessTokenTtl?: number;
+  /** Koa middleware installed in front of oidc-provider's own (to make it misbehave). */
+  middleware?: readonly Parameters<Provider["use"]>[0][];
 }
 
 let signingKey: Record<string, unknown> | undefined;
@@ -156,6 +158,7 @@ export async function startOidcProvider(
   provider.on("server_error", (_ctx, error) => {
     events.push({ name: `server_error: ${String(error)}` });
   });
+  for (const middleware of options.middleware ?? []) provider.use(middleware);
   handler = provider.callback();
 
   return {
