@@ -7,6 +7,7 @@ import {
   LatchkeyError,
 } from "@latchkey/core/store";
 import { splitCommand } from "@latchkey/node-server";
+import { CliErrorCode } from "./exit-codes.js";
 
 function excerpt(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
@@ -47,7 +48,7 @@ export function runTokenCommand(
       else
         reject(
           new LatchkeyError(
-            ErrorCode.COMMAND_FAILED,
+            CliErrorCode.COMMAND_FAILED,
             `Could not run the token command "${program}" (${code ?? "error"}).`,
             { cause },
           ),
@@ -67,7 +68,7 @@ export function runTokenCommand(
         const printed = stdout.length ? `printed ${stdout.length} characters (not shown); ` : "";
         reject(
           new LatchkeyError(
-            ErrorCode.COMMAND_FAILED,
+            CliErrorCode.COMMAND_FAILED,
             `The token command ${how}; ${printed}stderr: ${excerpt(stderr)}`,
           ),
         );

@@ -7,6 +7,20 @@ import {
   StoreError,
   TransportError,
 } from "@latchkey/core/store";
+import type { NodeServerErrorCode } from "@latchkey/node-server";
+
+/** The error codes the CLI owns, beside core's and node-server's. */
+export const CliErrorCode = {
+  /** The `--flow command` helper failed or printed no token. */
+  COMMAND_FAILED: "COMMAND_FAILED",
+} as const;
+
+/** One of the values of {@link CliErrorCode}. */
+export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode];
+
+// node-server's codes by value: importing them would load node-server on `latchkey token`'s path.
+const PORT_IN_USE: NodeServerErrorCode = "PORT_IN_USE";
+const BROWSER_FAILED: NodeServerErrorCode = "BROWSER_FAILED";
 
 /** The exit codes of CLI.md. */
 export const ExitCode = {
@@ -22,16 +36,16 @@ export const ExitCode = {
 /** One of the values of {@link ExitCode}. */
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-const BY_CODE: Partial<Record<ErrorCode, ExitCode>> = {
+const BY_CODE: Partial<Record<string, ExitCode>> = {
   [ErrorCode.ABORTED]: ExitCode.INTERRUPTED,
   [ErrorCode.TIMEOUT]: ExitCode.NETWORK,
-  [ErrorCode.PORT_IN_USE]: ExitCode.USAGE,
-  [ErrorCode.BROWSER_FAILED]: ExitCode.USAGE,
+  [PORT_IN_USE]: ExitCode.USAGE,
+  [BROWSER_FAILED]: ExitCode.USAGE,
   [ErrorCode.INVALID_CLIENT]: ExitCode.USAGE,
   [ErrorCode.STORE_UNAVAILABLE]: ExitCode.USAGE,
   [ErrorCode.STORE_CORRUPT]: ExitCode.INTERNAL,
   [ErrorCode.LOGIN_REQUIRED]: ExitCode.LOGIN_REQUIRED,
-  [ErrorCode.COMMAND_FAILED]: ExitCode.AUTH_FAILED,
+  [CliErrorCode.COMMAND_FAILED]: ExitCode.AUTH_FAILED,
 };
 
 /** The exit code for an error: by its stable code first, then by its class. */
@@ -50,7 +64,7 @@ export function exitCodeFor(error: unknown): ExitCode {
 /** A one-line hint for the user, by error code. */
 export function hintFor(error: unknown): string | undefined {
   if (!(error instanceof LatchkeyError)) return undefined;
-  switch (error.code) {
+  switch (error.code as string) {
     case ErrorCode.LOGIN_REQUIRED:
       return "Run `latchkey login` (with the same --issuer, --client-id and --profile).";
     case ErrorCode.INVALID_GRANT:
@@ -66,7 +80,7 @@ export function hintFor(error: unknown): string | undefined {
       return "Check the network (HTTPS_PROXY, VPN) and try again; stored credentials were kept.";
     case ErrorCode.TIMEOUT:
       return "Nothing came back in time; run the command again, or raise --timeout.";
-    case ErrorCode.PORT_IN_USE:
+    case PORT_IN_USE:
       return "Use --port 0 for a free port, or free the port.";
     case ErrorCode.STORE_UNAVAILABLE:
       return "Try --store file, or check the permissions of --store-dir.";

@@ -64,15 +64,9 @@ export const ErrorCode: {
   readonly STORE_CORRUPT: "STORE_CORRUPT";
   /** The credential store failed (I/O, permissions, keyring unavailable). */
   readonly STORE_UNAVAILABLE: "STORE_UNAVAILABLE";
-  /** The loopback port (or every port of the list) is taken. */
-  readonly PORT_IN_USE: "PORT_IN_USE";
-  /** The browser (or the configured opener) could not be started. */
-  readonly BROWSER_FAILED: "BROWSER_FAILED";
-  /** An external token command failed or printed no token. */
-  readonly COMMAND_FAILED: "COMMAND_FAILED";
 } = /* @__PURE__ */ Object.fromEntries(
   // Each code is its own name: the names above, once more for the runtime.
-  "CONFIG_INVALID INSECURE_ENDPOINT DISCOVERY_FAILED DISCOVERY_ISSUER_MISMATCH PKCE_S256_UNSUPPORTED STATE_MISMATCH ISS_MISMATCH CALLBACK_INVALID AUTHORIZATION_DENIED INVALID_GRANT INVALID_CLIENT TOKEN_REQUEST_FAILED INVALID_RESPONSE INVALID_ID_TOKEN NETWORK_ERROR SERVER_ERROR TIMEOUT ABORTED LOGIN_REQUIRED STORE_CORRUPT STORE_UNAVAILABLE PORT_IN_USE BROWSER_FAILED COMMAND_FAILED"
+  "CONFIG_INVALID INSECURE_ENDPOINT DISCOVERY_FAILED DISCOVERY_ISSUER_MISMATCH PKCE_S256_UNSUPPORTED STATE_MISMATCH ISS_MISMATCH CALLBACK_INVALID AUTHORIZATION_DENIED INVALID_GRANT INVALID_CLIENT TOKEN_REQUEST_FAILED INVALID_RESPONSE INVALID_ID_TOKEN NETWORK_ERROR SERVER_ERROR TIMEOUT ABORTED LOGIN_REQUIRED STORE_CORRUPT STORE_UNAVAILABLE"
     .split(" ")
     .map((code) => [code, code]),
 ) as never;
@@ -89,12 +83,14 @@ export interface LatchkeyErrorOptions {
 /**
  * The base class of every error latchkey throws on purpose. `code` is stable; `message` is a
  * sentence for humans and never contains a token, code, verifier, state or full URL (S42).
+ * `Code` is one of {@link ErrorCode} for core's errors; the other packages own their codes
+ * (`@latchkey/node-server`'s `NodeServerErrorCode`, say) and throw `LatchkeyError<TheirCode>`.
  */
-export class LatchkeyError extends Error {
-  /** The stable code, one of {@link ErrorCode}. */
-  readonly code: ErrorCode;
+export class LatchkeyError<Code extends string = ErrorCode> extends Error {
+  /** The stable code: one of {@link ErrorCode}, or of the throwing package's codes. */
+  readonly code: Code;
 
-  constructor(code: ErrorCode, message: string, options: LatchkeyErrorOptions = {}) {
+  constructor(code: Code, message: string, options: LatchkeyErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ErrorCode, LatchkeyError, ProtocolError, TransportError } from "../src/index.js";
 
 // Every code, once: the type makes this list exhaustive (a code added to or missing from
-// `ErrorCode`'s type does not compile), the test makes the runtime object match it.
+// `ErrorCode`'s type does not compile), the test makes the runtime object match it. Codes of the
+// loopback server, the browser and the CLI's token command are their packages' own.
 const documented: Record<ErrorCode, true> = {
   CONFIG_INVALID: true,
   INSECURE_ENDPOINT: true,
@@ -25,9 +26,6 @@ const documented: Record<ErrorCode, true> = {
   LOGIN_REQUIRED: true,
   STORE_CORRUPT: true,
   STORE_UNAVAILABLE: true,
-  PORT_IN_USE: true,
-  BROWSER_FAILED: true,
-  COMMAND_FAILED: true,
 };
 
 describe("error codes", () => {

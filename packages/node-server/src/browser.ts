@@ -3,6 +3,7 @@ import { accessSync, constants, existsSync } from "node:fs";
 import { release } from "node:os";
 import { isAbsolute, join, delimiter as posixDelimiter } from "node:path";
 import { ConfigurationError, ErrorCode, LatchkeyError } from "@latchkey/core";
+import { NodeServerErrorCode } from "./errors.js";
 
 /** Options of {@link openBrowser}, {@link resolveBrowser} and {@link browserUnavailableReason}. */
 export interface OpenBrowserOptions {
@@ -281,7 +282,7 @@ export function openBrowser(url: string, options: OpenBrowserOptions = {}): Prom
   if (!resolution.available) {
     return Promise.reject(
       new LatchkeyError(
-        ErrorCode.BROWSER_FAILED,
+        NodeServerErrorCode.BROWSER_FAILED,
         `No browser can be opened: ${resolution.reason}.`,
       ),
     );
@@ -301,9 +302,9 @@ export function openBrowser(url: string, options: OpenBrowserOptions = {}): Prom
   const failWindowMs = options.failWindowMs ?? 1500;
   return new Promise((resolve, reject) => {
     let child: ReturnType<typeof spawn>;
-    const failed = (detail: string, cause?: unknown): LatchkeyError =>
+    const failed = (detail: string, cause?: unknown): LatchkeyError<NodeServerErrorCode> =>
       new LatchkeyError(
-        ErrorCode.BROWSER_FAILED,
+        NodeServerErrorCode.BROWSER_FAILED,
         `Could not open a browser with "${name}" (${detail}).`,
         cause === undefined ? {} : { cause },
       );

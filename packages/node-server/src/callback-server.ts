@@ -10,6 +10,7 @@ import {
   receiveCallback,
   TransportError,
 } from "@latchkey/core";
+import { NodeServerErrorCode } from "./errors.js";
 import {
   failurePage,
   PAGE_HEADERS,
@@ -481,7 +482,7 @@ async function bindAll(
   }
   const where = families.join(" and ");
   throw new LatchkeyError(
-    ErrorCode.PORT_IN_USE,
+    NodeServerErrorCode.PORT_IN_USE,
     busy.length === 1
       ? `Port ${busy[0]} on ${where} is already in use; free it or choose another port (0 picks a free one).`
       : `Ports ${busy.join(", ")} on ${where} are all in use; free one of them or choose another port (0 picks a free one).`,

@@ -2,6 +2,7 @@ export type { BrowserResolution, OpenBrowserOptions } from "./browser.js";
 export { browserUnavailableReason, openBrowser, resolveBrowser, splitCommand } from "./browser.js";
 export type { CallbackHost, CallbackServer, CallbackServerOptions } from "./callback-server.js";
 export { callbackOptionsFromRedirectUri, startCallbackServer } from "./callback-server.js";
+export { NodeServerErrorCode } from "./errors.js";
 export type {
   BrowserLoginEvent,
   BrowserLoginOptions,

@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ErrorCode, LatchkeyError } from "@latchkey/core";
+import { LatchkeyError } from "@latchkey/core";
 import { describe, expect, it, onTestFinished } from "vitest";
 import {
   browserUnavailableReason,
+  NodeServerErrorCode,
   openBrowser,
   resolveBrowser,
   splitCommand,
@@ -191,7 +192,7 @@ describe("openBrowser", () => {
       command: "/nonexistent/browser --flag",
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LatchkeyError);
-    expect(error).toMatchObject({ code: ErrorCode.BROWSER_FAILED });
+    expect(error).toMatchObject({ code: NodeServerErrorCode.BROWSER_FAILED });
     expect(String((error as Error).message)).toMatch(/"browser" \(ENOENT\)/);
     expect(JSON.stringify(error)).not.toContain("SECRET");
     expect((error as Error).message).not.toContain("SECRET");
@@ -201,7 +202,7 @@ describe("openBrowser", () => {
     const error = await openBrowser("http://127.0.0.1:1/", {
       command: ["sh", "-c", "exit 3", "xdg-open"],
     }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: ErrorCode.BROWSER_FAILED });
+    expect(error).toMatchObject({ code: NodeServerErrorCode.BROWSER_FAILED });
     expect((error as Error).message).toContain("exit status 3");
   });
 
@@ -228,7 +229,7 @@ describe("openBrowser", () => {
         container: false,
       }),
     ).rejects.toMatchObject({
-      code: ErrorCode.BROWSER_FAILED,
+      code: NodeServerErrorCode.BROWSER_FAILED,
       message: expect.stringContaining("no graphical display"),
     });
   });

@@ -2,7 +2,7 @@ import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
 import { ErrorCode } from "@latchkey/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { type CallbackServer, startCallbackServer } from "../src/index.js";
+import { type CallbackServer, NodeServerErrorCode, startCallbackServer } from "../src/index.js";
 import { get, raw, waitingState } from "./helpers.js";
 
 const ISS = encodeURIComponent("https://as.example");
@@ -63,7 +63,7 @@ describe("callback server: binding", () => {
     const a = await start();
     const b = await start();
     const error = await startCallbackServer({ port: [a.port, b.port] }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: ErrorCode.PORT_IN_USE });
+    expect(error).toMatchObject({ code: NodeServerErrorCode.PORT_IN_USE });
     expect((error as Error).message).toContain(`Ports ${a.port}, ${b.port} on 127.0.0.1`);
   });
 
@@ -103,7 +103,7 @@ describe("callback server: binding", () => {
   it("S8 S31: host 'both' with a fixed port busy on ::1 only is PORT_IN_USE", async () => {
     const v6 = await start({ host: "::1" });
     await expect(startCallbackServer({ host: "both", port: v6.port })).rejects.toMatchObject({
-      code: ErrorCode.PORT_IN_USE,
+      code: NodeServerErrorCode.PORT_IN_USE,
     });
     // ...and nothing was left listening on 127.0.0.1 by the failed attempt (S23).
     expect(await canConnect("127.0.0.1", v6.port)).toBe(false);

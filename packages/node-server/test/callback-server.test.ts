@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import { ErrorCode, LatchkeyError, ProtocolError, TransportError } from "@latchkey/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { type CallbackServer, startCallbackServer } from "../src/index.js";
+import { type CallbackServer, NodeServerErrorCode, startCallbackServer } from "../src/index.js";
 import { get, raw, waitingState } from "./helpers.js";
 
 const ISS = encodeURIComponent("https://as.example");
@@ -63,7 +63,7 @@ describe("callback server", () => {
   it("S31: a busy fixed port fails with PORT_IN_USE", async () => {
     const first = await start();
     await expect(startCallbackServer({ port: first.port })).rejects.toMatchObject({
-      code: ErrorCode.PORT_IN_USE,
+      code: NodeServerErrorCode.PORT_IN_USE,
     });
   });
 

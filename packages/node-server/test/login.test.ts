@@ -9,6 +9,7 @@ import {
   judgePastedCallback,
   type LoginEvent,
   loginWithBrowser,
+  NodeServerErrorCode,
 } from "../src/index.js";
 import { addressTheBrowserEndsOn, fakeServer } from "./fixtures.js";
 import { waitingState } from "./helpers.js";
@@ -132,7 +133,7 @@ describe("browser mode", () => {
       onEvent,
     });
     const failed = await nextEvent(events, "browser-failed");
-    expect(failed.error.code).toBe(ErrorCode.BROWSER_FAILED);
+    expect(failed.error.code).toBe(NodeServerErrorCode.BROWSER_FAILED);
     expect(failed.pasteAccepted).toBe(true);
     await nextEvent(events, "paste-prompt");
     const order = events.map((e) => e.type);

@@ -151,7 +151,9 @@ describe("device flow events and errors carry no raw control, bidi or format cha
     expect(shown.userCode).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}\\u2028Logged in: no\\u200b$/);
     expect(shown.verificationUri).toBe(`${fake.endpoints.deviceVerification}?\\ufeff\\u2067`);
     expect(error?.code).toBe(ErrorCode.AUTHORIZATION_DENIED);
-    expect(error?.message).toBe("The device login was denied: no\\x0aSubject: mallory\\u2066\\xad");
+    expect(error?.message).toBe(
+      "The device token request was rejected (access_denied): no\\x0aSubject: mallory\\u2066\\xad.",
+    );
     for (const text of [shown.userCode, shown.verificationUri, error?.message ?? ""])
       expect(text).not.toMatch(RAW);
   });
