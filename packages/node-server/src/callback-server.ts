@@ -65,7 +65,7 @@ export interface CallbackServer {
   readonly addresses: readonly ("127.0.0.1" | "::1")[];
   /**
    * Waits for the callback of this login. Every request to the callback path is judged by
-   * core's {@link receiveCallback}: stray ones are answered and ignored, the first valid one
+   * core's `receiveCallback` (see {@link createCallbackHandler}): stray ones are answered and ignored, the first valid one
    * resolves, an error response rejects with core's `ProtocolError`. Rejects with a
    * `TransportError` (`TIMEOUT` / `ABORTED`) on timeout, abort, or when the server is closed
    * first.
