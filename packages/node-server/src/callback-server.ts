@@ -87,11 +87,18 @@ const UNREPRESENTABLE_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 /**
  * Node's request as a Web `Request` on our own authority (never one named by the request), or
  * the answer when it cannot be one: a request line over 8 KiB (414), a target not in origin
- * form (`http://evil/...`, `//evil/...`: 400, S24), a method `Request` cannot carry (405). Every
- * header is kept as sent, so a repeated `Host` arrives merged and is refused by the handler.
- * The body is never read.
+ * form (`http://evil/...`, `//evil/...`: 400, S24), a method `Request` cannot carry (405), not
+ * exactly one `Host` header (400, S24: a `Request` would merge two into `a, b`, which the
+ * handler refuses too). Every header is kept as sent. The body is never read.
  */
 function toRequest(req: IncomingMessage, authority: string): Request | Response {
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]?.toLowerCase() === "host") hosts++;
+  }
+  if (hosts !== 1) {
+    return strayResponse(400, "Unexpected Host header.", { Connection: "close" });
+  }
   const target = req.url ?? "/";
   if (target.length > MAX_URL_LENGTH) {
     return strayResponse(414, "The request URL is too long.", { Connection: "close" });
@@ -123,6 +130,7 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
     headers[name] = value;
   });
   headers["content-length"] = String(body?.byteLength ?? 0);
+  if (res.destroyed) return;
   res.writeHead(response.status, headers);
   res.end(body);
 }
