@@ -1,23 +1,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
 import {
   type AwaitingCallbackState,
   type CodeReceivedState,
   ConfigurationError,
   ErrorCode,
-  LatchkeyError,
-  ProtocolError,
-  receiveCallback,
   TransportError,
 } from "@latchkey/core";
-import { NodeServerErrorCode } from "./errors.js";
+import { bindAll, checkPorts, type Family, literal } from "./bind.js";
 import {
-  failurePage,
-  PAGE_HEADERS,
-  type ResultPageOptions,
-  strayPage,
-  successPage,
-} from "./pages.js";
+  type CallbackHandler,
+  type CallbackHandlerOptions,
+  checkCallbackPath,
+  createCallbackHandler,
+  strayResponse,
+} from "./callback-handler.js";
+import type { ResultPageOptions } from "./pages.js";
 
 /**
  * Where the callback server listens, and which host its redirect URI names:
@@ -67,7 +65,7 @@ export interface CallbackServer {
   readonly addresses: readonly ("127.0.0.1" | "::1")[];
   /**
    * Waits for the callback of this login. Every request to the callback path is judged by
-   * core's {@link receiveCallback}: stray ones are answered and ignored, the first valid one
+   * core's `receiveCallback` (see {@link createCallbackHandler}): stray ones are answered and ignored, the first valid one
    * resolves, an error response rejects with core's `ProtocolError`. Rejects with a
    * `TransportError` (`TIMEOUT` / `ABORTED`) on timeout, abort, or when the server is closed
    * first.
@@ -83,35 +81,67 @@ export interface CallbackServer {
 const MAX_URL_LENGTH = 8192;
 const MAX_HEADER_BYTES = 16 * 1024;
 const MAX_CONNECTIONS = 128;
+/** Methods a Web `Request` cannot carry; Node passes them to the request listener. */
+const UNREPRESENTABLE_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 
-type Outcome = { kind: "success" } | { kind: "failure"; reason: string };
-type Family = "127.0.0.1" | "::1";
-
-function literal(address: Family): string {
-  return address === "::1" ? "[::1]" : address;
+/**
+ * Node's request as a Web `Request` on our own authority (never one named by the request), or
+ * the answer when it cannot be one: a request line over 8 KiB (414), a target not in origin
+ * form (`http://evil/...`, `//evil/...`: 400, S24), a method `Request` cannot carry (405), not
+ * exactly one `Host` header (400, S24: a `Request` would merge two into `a, b`, which the
+ * handler refuses too). Every header is kept as sent. The body is never read.
+ */
+function toRequest(req: IncomingMessage, authority: string): Request | Response {
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]?.toLowerCase() === "host") hosts++;
+  }
+  if (hosts !== 1) {
+    return strayResponse(400, "Unexpected Host header.", { Connection: "close" });
+  }
+  const target = req.url ?? "/";
+  if (target.length > MAX_URL_LENGTH) {
+    return strayResponse(414, "The request URL is too long.", { Connection: "close" });
+  }
+  // Origin-form only: an absolute-form or `//authority` target must not change the URL's host.
+  if (!target.startsWith("/") || target.startsWith("//")) {
+    return strayResponse(400, "Malformed request.", { Connection: "close" });
+  }
+  const method = req.method ?? "GET";
+  if (UNREPRESENTABLE_METHODS.has(method)) {
+    return strayResponse(405, "Only GET is accepted.", { Allow: "GET", Connection: "close" });
+  }
+  try {
+    const headers = new Headers();
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+      headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
+    }
+    return new Request(`http://${authority}${target}`, { method, headers });
+  } catch {
+    return strayResponse(400, "Malformed request.", { Connection: "close" });
+  }
 }
 
-function checkPorts(port: CallbackServerOptions["port"]): readonly number[] {
-  const ports = port === undefined ? [0] : typeof port === "number" ? [port] : port;
-  if (ports.length === 0) {
-    throw new ConfigurationError(ErrorCode.CONFIG_INVALID, "The list of callback ports is empty.");
-  }
-  for (const p of ports) {
-    if (!Number.isInteger(p) || p < 0 || p > 65535) {
-      throw new ConfigurationError(
-        ErrorCode.CONFIG_INVALID,
-        `The callback port must be an integer from 0 to 65535 (got ${String(p).slice(0, 20)}).`,
-      );
-    }
-  }
-  return ports;
+/** Writes a Web `Response` to Node's response, with its length. */
+async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+  const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  headers["content-length"] = String(body?.byteLength ?? 0);
+  if (res.destroyed) return;
+  res.writeHead(response.status, headers);
+  res.end(body);
 }
 
 /**
  * Starts the loopback server that receives the authorization response (RFC 8252 §7.3). It
- * listens before anything else happens (S31), on loopback only (S23), checks `Host` (S24), serves
- * only `GET` on the exact path (S25), answers and ignores stray requests (S26), and after the
- * callback sends a 303 to a clean `/done` page so the code leaves the address bar (S28).
+ * listens before anything else happens (S31), on loopback only (S23), and serves
+ * {@link createCallbackHandler}'s handler: it only binds the ports, turns Node's requests into
+ * Web `Request`s and the handler's `Response`s back, and keeps the connection-level limits
+ * (request line 8 KiB: 414; headers 16 KiB: 431; 10 s to send a request; at most 128
+ * connections, the oldest idle one closed to make room, S26).
  *
  * @example
  * ```ts
@@ -133,24 +163,12 @@ export async function startCallbackServer(
     );
   }
   const path = options.path ?? "/callback";
-  if (!path.startsWith("/") || path.startsWith("//") || path === "/done" || /[?#]/.test(path)) {
-    throw new ConfigurationError(
-      ErrorCode.CONFIG_INVALID,
-      'The callback path must start with a single "/", have no query or fragment, and not be "/done".',
-    );
-  }
+  checkCallbackPath(path);
   const ports = checkPorts(options.port);
-  const maxRequests = options.maxRequests ?? 200;
   const sockets = new Set<Socket>();
-  let handler: ((url: URL) => "accepted" | "ignored" | "failed") | undefined;
-  let failWait: ((error: LatchkeyError) => void) | undefined;
-  let lastIgnoredReason = "";
-  let outcome: Outcome | undefined;
-  let requests = 0;
-  let markDoneServed: () => void = () => undefined;
-  const doneServed = new Promise<void>((resolve) => {
-    markDoneServed = resolve;
-  });
+  // Answers being written: closing waits for them, so that the last page (a 429) is sent.
+  const writing = new Set<Promise<void>>();
+  let handler: CallbackHandler | undefined;
 
   // Sockets serving a request right now; every other open socket is idle and may be reaped.
   const busy = new WeakSet<Socket>();
@@ -158,12 +176,30 @@ export async function startCallbackServer(
     const socket = req.socket;
     busy.add(socket);
     res.on("close", () => busy.delete(socket));
+    let written: () => void = () => undefined;
+    const pending = new Promise<void>((resolve) => {
+      written = resolve;
+    });
+    writing.add(pending);
+    let response: Response;
     try {
-      handle(req, res);
+      // Between listening and knowing the port, there is no handler yet.
+      const request = handler ? toRequest(req, redirectAuthority) : undefined;
+      response =
+        request === undefined
+          ? strayResponse(503, "The login is not ready yet.", { "Retry-After": "0" })
+          : request instanceof Response
+            ? request
+            : (handler as CallbackHandler)(request);
     } catch {
-      if (!res.headersSent)
-        send(res, 500, strayPage("The login helper failed to process this request."));
+      response = strayResponse(500, "The login helper failed to process this request.");
     }
+    writeResponse(res, response)
+      .catch(() => res.destroy())
+      .finally(() => {
+        writing.delete(pending);
+        written();
+      });
   };
   const makeServer = (): Server => {
     const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, onRequest);
@@ -200,331 +236,55 @@ export async function startCallbackServer(
   const redirectAuthority =
     host === "localhost" ? `localhost:${port}` : `${literal(first)}:${port}`;
   const redirectUri = `http://${redirectAuthority}${path}`;
-  const acceptedHosts = new Set(addresses.map((a) => `${literal(a)}:${port}`));
-  if (host === "localhost") acceptedHosts.add(`localhost:${port}`);
-
-  function send(
-    res: ServerResponse,
-    status: number,
-    html: string,
-    extra: Record<string, string> = {},
-  ): void {
-    res.writeHead(status, { ...PAGE_HEADERS, ...extra, "Content-Length": Buffer.byteLength(html) });
-    res.end(html);
-  }
-
-  function hostHeader(req: IncomingMessage): string | undefined {
-    let count = 0;
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      if (req.rawHeaders[i]?.toLowerCase() === "host") count++;
-    }
-    return count === 1 ? req.headers.host?.toLowerCase() : undefined;
-  }
-
-  function handle(req: IncomingMessage, res: ServerResponse): void {
-    // DNS rebinding: only our own authority is acceptable (S24). Exactly one Host header.
-    const hostValue = hostHeader(req);
-    if (hostValue === undefined || !acceptedHosts.has(hostValue)) {
-      send(res, 400, strayPage("Unexpected Host header."), { Connection: "close" });
-      return;
-    }
-    const rawUrl = req.url ?? "/";
-    if (rawUrl.length > MAX_URL_LENGTH) {
-      send(res, 414, strayPage("The request URL is too long."), { Connection: "close" });
-      return;
-    }
-    // Origin-form only: an absolute-form or `//authority` target must not change the URL's host.
-    if (!rawUrl.startsWith("/") || rawUrl.startsWith("//")) {
-      send(res, 400, strayPage("Malformed request."), { Connection: "close" });
-      return;
-    }
-    let url: URL;
-    try {
-      url = new URL(`http://${redirectAuthority}${rawUrl}`);
-    } catch {
-      send(res, 400, strayPage("Malformed request."));
-      return;
-    }
-    if (url.pathname !== path && url.pathname !== "/done") {
-      send(res, 404, strayPage("Nothing here."));
-      return;
-    }
-    // Only what could be the callback counts (S26): requests with a foreign Host (a rebinding
-    // page) or another path are answered and forgotten, so they cannot use up the budget.
-    if (++requests > maxRequests) {
-      send(res, 429, strayPage("Too many requests."), { Connection: "close" });
-      failWait?.(
-        new ProtocolError(
-          ErrorCode.CALLBACK_INVALID,
-          `The login port received more than ${maxRequests} requests; something on this machine is flooding it. The port is closed.`,
-        ),
-      );
-      return;
-    }
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      // Any request body is not read: close the connection rather than drain it.
-      send(res, 405, strayPage("Only GET is accepted."), { Allow: "GET", Connection: "close" });
-      return;
-    }
-    if (url.pathname === "/done") {
-      if (!outcome) {
-        send(res, 404, strayPage("The login has not finished yet."));
-      } else if (outcome.kind === "success") {
-        send(res, 200, successPage(options));
-        markDoneServed();
-      } else {
-        send(res, 200, failurePage(options, outcome.reason));
-        markDoneServed();
-      }
-      return;
-    }
-    const purpose = `${req.headers["sec-purpose"] ?? ""} ${req.headers.purpose ?? ""} ${req.headers["x-moz"] ?? ""}`;
-    if (/prefetch|prerender|preview/i.test(purpose) || req.method === "HEAD") {
-      // A prefetch must not consume the one-shot callback (S25).
-      send(res, 503, strayPage("Prefetch is not served."), { "Retry-After": "0" });
-      return;
-    }
-    if (outcome || !handler) {
-      send(res, 409, strayPage("This login has already received its callback."));
-      return;
-    }
-    const verdict = handler(url);
-    if (verdict === "ignored") {
-      send(res, 400, strayPage(lastIgnoredReason));
-      return;
-    }
-    // Never a Location taken from the query (S29): always our own clean page (S28).
-    res.writeHead(303, {
-      Location: "/done",
-      "Cache-Control": "no-store",
-      "Referrer-Policy": "no-referrer",
-      "Content-Length": 0,
-    });
-    res.end();
-  }
+  const hosts = addresses.map((a) => `${literal(a)}:${port}`);
+  const handlerOptions: CallbackHandlerOptions = {
+    ...options,
+    redirectUri,
+    hosts,
+    onAbandon: () => void close(),
+  };
+  handler = createCallbackHandler(handlerOptions);
+  const callbackHandler = handler;
 
   let closed = false;
-  let timedOut = false;
   const close = async (closeOptions: { graceMs?: number } = {}): Promise<void> => {
     if (closed) return;
     closed = true;
-    failWait?.(new TransportError(ErrorCode.ABORTED, "The callback server was closed."));
-    if (outcome && !timedOut) {
+    callbackHandler.cancel(
+      new TransportError(ErrorCode.ABORTED, "The callback server was closed."),
+    );
+    const served = callbackHandler.resultPageServed();
+    if (served) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        doneServed,
+        served,
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, closeOptions.graceMs ?? 1000);
         }),
       ]);
       clearTimeout(timer);
     }
-    await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-          }),
-      ),
+    // Stop listening now; the answers being written are sent before the connections drop.
+    const stopped = servers.map(
+      (server) => new Promise<void>((resolve) => server.close(() => resolve())),
     );
+    await Promise.all([...writing]);
+    for (const server of servers) server.closeAllConnections();
     for (const socket of sockets) socket.destroy();
+    await Promise.all(stopped);
   };
 
+  let waiting = false;
   const waitForCallback = (state: AwaitingCallbackState): Promise<CodeReceivedState> => {
-    if (handler)
-      return Promise.reject(
-        new ConfigurationError(ErrorCode.CONFIG_INVALID, "waitForCallback was already called."),
-      );
-    if (closed)
+    if (closed && !waiting)
       return Promise.reject(
         new TransportError(ErrorCode.ABORTED, "The callback server is already closed."),
       );
-    return new Promise<CodeReceivedState>((resolve, reject) => {
-      const timeoutMs = options.timeoutMs ?? 180_000;
-      let settled = false;
-      const cleanup = (): void => {
-        settled = true;
-        failWait = undefined;
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-      };
-      const abandon = (reason: string, error: LatchkeyError): void => {
-        if (settled) return;
-        cleanup();
-        timedOut = true;
-        outcome = { kind: "failure", reason };
-        void close();
-        reject(error);
-      };
-      const timer = setTimeout(
-        () =>
-          abandon(
-            "The login timed out.",
-            new TransportError(
-              ErrorCode.TIMEOUT,
-              `No login callback arrived within ${Math.round(timeoutMs / 1000)} s; the port is closed.`,
-            ),
-          ),
-        timeoutMs,
-      );
-      timer.unref?.();
-      const onAbort = (): void =>
-        abandon(
-          "The login was cancelled.",
-          new TransportError(ErrorCode.ABORTED, "The login was cancelled; the port is closed."),
-        );
-      failWait = (error) => abandon("The login was stopped.", error);
-      if (options.signal?.aborted) {
-        onAbort();
-        return;
-      }
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      handler = (url) => {
-        if (settled) return "ignored";
-        const verdict = receiveCallback(state, url);
-        switch (verdict.outcome) {
-          case "ignored":
-            lastIgnoredReason = verdict.error.message;
-            return "ignored";
-          case "failed":
-            cleanup();
-            outcome = { kind: "failure", reason: verdict.error.message };
-            reject(verdict.error);
-            return "failed";
-          case "accepted":
-            cleanup();
-            outcome = { kind: "success" };
-            resolve(verdict.next);
-            return "accepted";
-          default: {
-            const unreachable: never = verdict;
-            return unreachable;
-          }
-        }
-      };
-    });
+    waiting = true;
+    return callbackHandler.waitForCallback(state);
   };
 
   return { redirectUri, port, addresses, waitForCallback, close };
-}
-
-interface Bound {
-  port: number;
-  servers: Server[];
-  addresses: Family[];
-}
-
-class PortBusy extends Error {}
-class FamilyUnavailable extends ConfigurationError {
-  constructor(message: string, cause: unknown) {
-    super(ErrorCode.CONFIG_INVALID, message, { cause });
-    this.name = "ConfigurationError";
-  }
-}
-
-function closeServers(servers: readonly Server[]): Promise<void> {
-  return Promise.all(
-    servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-  ).then(() => undefined);
-}
-
-/**
- * Binds every family on one port, trying the ports in order. With `optional` a family the
- * machine lacks (no IPv6, say) is skipped, but at least one must bind.
- */
-async function bindAll(
-  makeServer: () => Server,
-  families: readonly Family[],
-  ports: readonly number[],
-  optional: boolean,
-): Promise<Bound> {
-  const busy: number[] = [];
-  for (const wanted of ports) {
-    // An ephemeral port may be free on one family and not the other: retry a few times.
-    for (let attempt = 0; attempt < (wanted === 0 ? 8 : 1); attempt++) {
-      const servers: Server[] = [];
-      const addresses: Family[] = [];
-      let port = wanted;
-      let unavailable: LatchkeyError | undefined;
-      try {
-        for (const family of families) {
-          const server = makeServer();
-          try {
-            port = await listen(server, family, port);
-            servers.push(server);
-            addresses.push(family);
-          } catch (error) {
-            if (optional && error instanceof FamilyUnavailable) {
-              unavailable = error;
-              continue;
-            }
-            throw error;
-          }
-        }
-      } catch (error) {
-        await closeServers(servers);
-        if (error instanceof PortBusy) {
-          if (wanted === 0 && attempt < 7) continue;
-          busy.push(wanted);
-          break;
-        }
-        throw error;
-      }
-      if (servers.length === 0) {
-        throw (
-          unavailable ??
-          new ConfigurationError(ErrorCode.CONFIG_INVALID, "No loopback address could be bound.")
-        );
-      }
-      return { port, servers, addresses };
-    }
-  }
-  const where = families.join(" and ");
-  throw new LatchkeyError(
-    NodeServerErrorCode.PORT_IN_USE,
-    busy.length === 1
-      ? `Port ${busy[0]} on ${where} is already in use; free it or choose another port (0 picks a free one).`
-      : `Ports ${busy.join(", ")} on ${where} are all in use; free one of them or choose another port (0 picks a free one).`,
-  );
-}
-
-function listen(server: Server, host: Family, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      server.off("listening", onListening);
-      if (error.code === "EADDRINUSE") {
-        reject(new PortBusy());
-      } else if (error.code === "EADDRNOTAVAIL" || error.code === "EAFNOSUPPORT") {
-        reject(
-          new FamilyUnavailable(`Cannot bind ${host} on this machine (${error.code}).`, error),
-        );
-      } else if (error.code === "EACCES") {
-        reject(
-          new ConfigurationError(
-            ErrorCode.CONFIG_INVALID,
-            `Not allowed to bind port ${port} on ${host} (EACCES); use a port above 1023 or 0.`,
-            { cause: error },
-          ),
-        );
-      } else {
-        reject(
-          new TransportError(
-            ErrorCode.NETWORK_ERROR,
-            `Cannot listen on ${host} (${error.code ?? "error"}).`,
-            { cause: error },
-          ),
-        );
-      }
-    };
-    const onListening = (): void => {
-      server.off("error", onError);
-      resolve((server.address() as AddressInfo).port);
-    };
-    server.once("error", onError);
-    server.once("listening", onListening);
-    server.listen({ host, port, exclusive: true, ipv6Only: host === "::1" });
-  });
 }
 
 /**

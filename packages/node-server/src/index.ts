@@ -1,5 +1,10 @@
 export type { BrowserResolution, OpenBrowserOptions } from "./browser.js";
 export { browserUnavailableReason, openBrowser, resolveBrowser, splitCommand } from "./browser.js";
+export type {
+  CallbackHandler,
+  CallbackHandlerOptions,
+} from "./callback-handler.js";
+export { createCallbackHandler } from "./callback-handler.js";
 export type { CallbackHost, CallbackServer, CallbackServerOptions } from "./callback-server.js";
 export { callbackOptionsFromRedirectUri, startCallbackServer } from "./callback-server.js";
 export { NodeServerErrorCode } from "./errors.js";

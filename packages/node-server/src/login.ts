@@ -11,11 +11,11 @@ import {
   LatchkeyError,
   ProtocolError,
   pollDeviceAuthorization,
-  receiveCallback,
   type ServerMetadata,
   startDeviceAuthorization,
   TransportError,
 } from "@latchkey/core";
+import { judgePastedCallback } from "@latchkey/core/callback";
 import { browserUnavailableReason, type OpenBrowserOptions, openBrowser } from "./browser.js";
 import { type CallbackServerOptions, startCallbackServer } from "./callback-server.js";
 import type { ResultPageOptions } from "./pages.js";
@@ -171,56 +171,7 @@ function serverOptions(options: InteractiveLoginOptions): CallbackServerOptions 
 // ---------------------------------------------------------------------------------------------
 // Paste
 
-/**
- * Judges one pasted line against the waiting login, exactly as a callback would be judged
- * (core's `receiveCallback`: duplicates, `state`, `iss`, `error`). Accepted: the full redirect
- * address (it must start with the redirect URI sent), or its query string alone. A bare code is
- * refused: it carries no `state`, so nothing would tie it to this login (S15); accepting it
- * would let anyone who gets the user to paste their code log this machine into their account.
- * Returns `undefined` for a blank line.
- */
-export function judgePastedCallback(
-  state: AwaitingCallbackState,
-  pasted: string,
-): CallbackVerdict | undefined {
-  let text = pasted.trim();
-  if (/^<.*>$/s.test(text) || /^(["']).*\1$/s.test(text)) text = text.slice(1, -1).trim();
-  if (text === "") return undefined;
-  const expected = new URL(state.redirectUri);
-  const refuse = (code: LatchkeyError["code"], message: string): CallbackVerdict => ({
-    outcome: "ignored",
-    error: new ProtocolError(code, message),
-  });
-  let url: URL;
-  if (/^[a-z][a-z0-9+.-]*:/i.test(text) && !/^[\w.~-]+=/.test(text)) {
-    try {
-      url = new URL(text);
-    } catch {
-      return refuse(ErrorCode.CALLBACK_INVALID, "That is not a valid address.");
-    }
-    if (url.origin !== expected.origin || url.pathname !== expected.pathname) {
-      return refuse(
-        ErrorCode.CALLBACK_INVALID,
-        `That is not the address the login ended on; paste the one that starts with ${expected.origin}${expected.pathname}?`,
-      );
-    }
-  } else if (text.startsWith("?") || /^[\w.~-]+=/.test(text)) {
-    url = new URL(expected.href);
-    url.search = text.startsWith("?") ? text : `?${text}`;
-  } else {
-    return refuse(
-      ErrorCode.STATE_MISMATCH,
-      "A code alone cannot be checked against this login (it carries no state); paste the whole address from the browser's address bar.",
-    );
-  }
-  if (url.search === "" && url.hash !== "") {
-    return refuse(
-      ErrorCode.CALLBACK_INVALID,
-      "That address has no query string; paste the whole address from the browser's address bar.",
-    );
-  }
-  return receiveCallback(state, url);
-}
+export { judgePastedCallback } from "@latchkey/core/callback";
 
 interface LineSource {
   next(): Promise<string | undefined>;
