@@ -237,6 +237,8 @@ function readRecordFile(path: string): string {
   const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
     const info = fstatSync(fd);
+    // A directory in the way is an I/O problem (STORE_UNAVAILABLE); a FIFO or device is no record.
+    if (info.isDirectory()) throw Object.assign(new Error("EISDIR"), { code: "EISDIR" });
     if (!info.isFile()) throw corrupt(path, "It is not a regular file.");
     const size = info.size;
     if (size > MAX_RECORD_BYTES) throw corrupt(path, "It is far too large for a record.");
