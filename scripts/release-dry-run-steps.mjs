@@ -169,3 +169,13 @@ export function packedRangeProblems(packed, versions) {
   }
   return problems;
 }
+
+/** What a tarball lacks (README, LICENSE: MIT's terms travel with the code) or wrongly holds. */
+export function packedFileProblems(listing) {
+  const problems = ["package/README.md", "package/LICENSE", "package/package.json"]
+    .filter((file) => !listing.includes(file))
+    .map((file) => `no ${file.slice("package/".length)}`);
+  const tests = listing.filter((file) => /\.test\.[cm]?[jt]s$/.test(file));
+  if (tests.length) problems.push(`test files packed: ${tests.slice(0, 3).join(", ")}`);
+  return problems;
+}

@@ -33,6 +33,7 @@ import { join } from "node:path";
 import {
   bumpOf,
   missingTargets,
+  packedFileProblems,
   packedRangeProblems,
   readJson,
   requestedBumps,
@@ -129,8 +130,9 @@ try {
   }
   for (const [name, tarball] of tarballOf) {
     const packed = JSON.parse(run("tar", ["-xzOf", tarball, "package/package.json"]).stdout);
-    const problems = packedRangeProblems(packed, versions);
-    if (problems.length) fail(`${name}'s packed package.json: ${problems.join("; ")}`);
+    const listing = run("tar", ["-tzf", tarball]).stdout.split("\n");
+    const problems = [...packedRangeProblems(packed, versions), ...packedFileProblems(listing)];
+    if (problems.length) fail(`${name}'s tarball: ${problems.join("; ")}`);
   }
   const files = [...tarballOf.values()].map((file) => file.split("/").pop());
   say(`packed (${privateNames.join(", ")} private, not packed): ${files.join(" ")}`);
