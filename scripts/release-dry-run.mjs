@@ -6,7 +6,8 @@
 //     none to a major no changeset asked for (a peer dependency on a workspace package does that).
 //  2. The version-dependent build step again (the CLI bundle inlines its version; the rest of
 //     dist/ does not depend on it and is the build's), then `pnpm pack` of every package that is
-//     not `"private": true`. The packed package.json files must hold no `workspace:` range.
+//     not `"private": true`. The packed package.json files must hold no `workspace:` range, each
+//     tarball a README and the LICENSE, and no test file.
 //  3. Two fresh npm projects outside the workspace, installed from the tarballs (their other
 //     dependencies from the npm registry): all five packages; and the CLI without
 //     @latchkey/testing and without optional dependencies (no keytar).
@@ -14,8 +15,8 @@
 //     the session summary on stdout), every `exports` target present, @latchkey/core bundled for
 //     the browser with esbuild (no `node:` import), a @latchkey/testing server started, its
 //     discovery document fetched, closed, and the `latchkey-fake-idp` bin started and stopped.
-//     From the second: `latchkey --version`, and `latchkey demo` failing with the coded message
-//     and exit 2, not a stack trace.
+//     From the second: `latchkey --version`, the library's import, and `latchkey demo` failing
+//     with the coded message and exit 2, not a stack trace.
 // Prints a few lines; on failure, the step that broke and the tail of what it printed; exit 1.
 // Temp dirs and processes are removed whatever happens.
 import {
@@ -52,7 +53,11 @@ if (!env.npm_config_nodedir && existsSync("/usr/include/node/node.h")) {
 }
 // The demo must find no display and no browser: it then completes the login headlessly.
 for (const name of ["DISPLAY", "WAYLAND_DISPLAY", "BROWSER"]) delete env[name];
-for (const name of Object.keys(env)) if (name.startsWith("LATCHKEY_")) delete env[name];
+// Nor what a `pnpm test:all` around this script says of itself: npm and the CLI are run as a
+// user runs them (the user's npm_config_* settings, such as a registry, still count).
+const inherited =
+  /^(LATCHKEY_|pnpm_|npm_(package_|lifecycle_|execpath|node_execpath|config_user_agent))/i;
+for (const name of Object.keys(env)) if (inherited.test(name)) delete env[name];
 
 const steps = new Steps(env);
 const fail = (message, output) => steps.fail(message, output);
@@ -253,6 +258,9 @@ try {
   if (bareVersion.stdout.trim() !== cliVersion) {
     fail(`--version printed ${JSON.stringify(bareVersion.stdout.trim())}`, bareVersion.output);
   }
+  const library =
+    'const cli = await import("@latchkey/cli"); if (typeof cli.runCli !== "function") process.exit(1);';
+  run(process.execPath, ["--input-type=module", "-e", library], { cwd: bare });
   const bareDemo = run(latchkey(bare), ["demo"], { ...cliOptions(bare), allowFailure: true });
   if (bareDemo.status !== 2)
     fail(`latchkey demo exited with ${bareDemo.status}, not 2`, bareDemo.output);
@@ -260,7 +268,7 @@ try {
     fail("latchkey demo did not say clearly that @latchkey/testing is missing", bareDemo.output);
   }
   say(
-    `without @latchkey/testing: --version works; demo exits 2: ${bareDemo.stderr.trim().split("\n")[0]}`,
+    `without @latchkey/testing: --version and the library load; demo exits 2: ${bareDemo.stderr.trim().split("\n")[0]}`,
   );
 
   console.log(lines.join("\n"));
