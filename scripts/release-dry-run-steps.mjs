@@ -76,7 +76,7 @@ export class Steps {
       exited.then(() => resolve(undefined));
     });
     const stop = async () => {
-      child.kill("SIGTERM");
+      kill(child, "SIGTERM");
       const { status, signal } = await exited;
       return status ?? signal;
     };
@@ -85,12 +85,18 @@ export class Steps {
 
   /** Ends what is still running and waits for it. */
   async stopAll() {
-    for (const child of this.#children.keys()) child.kill("SIGKILL");
+    for (const child of this.#children.keys()) kill(child, "SIGKILL");
     await Promise.all(this.#children.values());
   }
 
   #spawn(command, args, cwd, timeoutMs) {
-    const child = spawn(command, args, { cwd, env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group: stopping it stops what it started too (npm's keytar compile).
+    const child = spawn(command, args, {
+      cwd,
+      env: this.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     child.output = "";
     child.stdout.on("data", (chunk) => {
       child.output += chunk;
@@ -99,7 +105,7 @@ export class Steps {
       child.output += chunk;
     });
     // Never a hang: a process that outlives its time is killed, and that is the step's failure.
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const timer = setTimeout(() => kill(child, "SIGKILL"), timeoutMs);
     const closed = new Promise((resolve) => {
       child.on("close", (status, signal) => {
         clearTimeout(timer);
@@ -112,6 +118,16 @@ export class Steps {
     });
     this.#children.set(child, closed);
     return child;
+  }
+}
+
+/** Signals a child's process group (it and what it started); nothing if it has ended. */
+function kill(child, signal) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
   }
 }
 

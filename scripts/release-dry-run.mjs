@@ -60,6 +60,18 @@ const inherited =
 for (const name of Object.keys(env)) if (inherited.test(name)) delete env[name];
 
 const steps = new Steps(env);
+// Interrupted (Ctrl-C, CI cancelling): still nothing left running and no temp dir.
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    interrupted = true;
+    console.error(`release dry run: ${signal} during step "${steps.step}"; cleaning up`);
+    steps.stopAll().finally(() => {
+      rmSync(temp, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
 const fail = (message, output) => steps.fail(message, output);
 const run = (command, args, options) => steps.run(command, args, options);
 const lines = [];
@@ -274,6 +286,7 @@ try {
   console.log(lines.join("\n"));
   console.log(`release dry run: ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 } catch (error) {
+  if (interrupted) await new Promise(() => {}); // the signal's clean-up ends the process
   if (lines.length) console.log(lines.join("\n"));
   const failure =
     error instanceof StepFailure
