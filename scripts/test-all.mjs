@@ -49,6 +49,8 @@ steps.push([
   "package checks",
   run("pnpm", ["exec", "turbo", "run", "check:package", "--output-logs=errors-only"]),
 ]);
+// What a release would ship, packed and installed with npm outside the workspace, then run.
+steps.push(["release dry run", run("node", ["scripts/release-dry-run.mjs"])]);
 steps.push([
   "tests",
   run("pnpm", ["exec", "turbo", "run", "test", "--continue", "--concurrency=1"]),

@@ -1,4 +1,5 @@
 import type { ServerMetadata } from "@latchkey/core";
+import { ConfigurationError, ErrorCode } from "@latchkey/core/store";
 import { MemoryTokenStore } from "@latchkey/keyring-store";
 import { resolveConfig } from "./config.js";
 import type { Context, Opener, Session } from "./main.js";
@@ -20,7 +21,7 @@ export interface DemoFlags {
  * `--no-browser`); `$BROWSER` and the display still say how a browser opens.
  */
 export async function runDemo(flags: DemoFlags, _command: unknown, ctx: Context): Promise<void> {
-  const { startFakeAuthorizationServer, followLoginRedirects } = await import("@latchkey/testing");
+  const { startFakeAuthorizationServer, followLoginRedirects } = await loadFakeServer();
   const idp = await startFakeAuthorizationServer({});
   try {
     ctx.out.info(
@@ -73,5 +74,24 @@ export async function runDemo(flags: DemoFlags, _command: unknown, ctx: Context)
     ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
   } finally {
     await idp.close();
+  }
+}
+
+/**
+ * `@latchkey/testing`, which only the demo needs: an optional peer of the CLI, so an install of
+ * `@latchkey/cli` alone lacks it. Missing, it is a coded configuration error (exit 2), not a stack.
+ */
+async function loadFakeServer(): Promise<typeof import("@latchkey/testing")> {
+  try {
+    return await import("@latchkey/testing");
+  } catch (error) {
+    // Only the package itself missing; a broken install of it (a dependency gone) stays loud.
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    const missing = code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
+    if (!missing || !String(message).includes("'@latchkey/testing'")) throw error;
+    throw new ConfigurationError(
+      ErrorCode.CONFIG_INVALID,
+      "latchkey demo needs @latchkey/testing, which is not installed: install it next to the CLI, e.g. npm i -g @latchkey/testing",
+    );
   }
 }
