@@ -33,29 +33,32 @@ function runWithClosedReader(
   });
 }
 
-// Issue 12 point 16: `latchkey-fake-idp --list-faults | head -1` crashed with an EPIPE stack.
+// Issue 12 point 16: `latchkey-fake-idp --list-faults | head -1` crashed with an EPIPE stack
+// about half the time: 8 runs miss it with a chance of 1 in 256. The timeouts are generous: each
+// run starts a process, which takes seconds on a loaded machine.
+const RUNS = 8;
 describe.runIf(existsSync(BIN))(
   "latchkey-fake-idp with a closed reader (needs `pnpm build`)",
   () => {
-    it("--list-faults: a reader gone before the first write ends it quietly, exit 0 (20 runs)", async () => {
-      for (let run = 0; run < 20; run += 1) {
+    it("--list-faults: a reader gone before the first write ends it quietly, exit 0 (8 runs)", async () => {
+      for (let run = 0; run < RUNS; run += 1) {
         expect(await runWithClosedReader(["--list-faults"], "before-write")).toEqual({
           code: 0,
           signal: null,
           stderr: "",
         });
       }
-    }, 60_000);
+    }, 180_000);
 
-    it("--list-faults: a reader gone after the first chunk ends it quietly, exit 0 (20 runs)", async () => {
-      for (let run = 0; run < 20; run += 1) {
+    it("--list-faults: a reader gone after the first chunk ends it quietly, exit 0 (8 runs)", async () => {
+      for (let run = 0; run < RUNS; run += 1) {
         expect(await runWithClosedReader(["--list-faults"], "after-first-chunk")).toEqual({
           code: 0,
           signal: null,
           stderr: "",
         });
       }
-    }, 60_000);
+    }, 180_000);
 
     it("--help with a reader gone: exit 0, nothing on stderr", async () => {
       expect(await runWithClosedReader(["--help"], "before-write")).toEqual({
@@ -73,6 +76,6 @@ describe.runIf(existsSync(BIN))(
           stderr: "",
         });
       }
-    }, 60_000);
+    }, 180_000);
   },
 );
