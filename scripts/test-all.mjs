@@ -55,6 +55,9 @@ steps.push([
   "tests",
   run("pnpm", ["exec", "turbo", "run", "test", "--continue", "--concurrency=1"]),
 ]);
+// core, cli and interop again on Node 22 and 24 (scripts/test-runtimes.mjs); LATCHKEY_RUNTIMES=0 skips.
+if (env.LATCHKEY_RUNTIMES !== "0")
+  steps.push(["other Node.js runtimes", run("node", ["scripts/test-runtimes.mjs"])]);
 
 let passed = 0;
 let failed = 0;
