@@ -1,8 +1,8 @@
 import type { ServerMetadata } from "@latchkey/core";
 import { MemoryTokenStore } from "@latchkey/keyring-store";
 import { resolveConfig } from "./config.js";
-import type { Context, Opener, Session } from "./main.js";
 import { printable } from "./output.js";
+import type { Context, Opener, Session } from "./session.js";
 import { formatSummary, summarize } from "./summary.js";
 
 /** The flags `latchkey demo` takes: how it shows itself, nothing that points it elsewhere. */
