@@ -4,7 +4,7 @@ import type { OptionBuilders } from "../command.js";
 import type { CommonFlags } from "../config.js";
 import type { OptionSources } from "../quick-parse.js";
 import { type Context, prepare } from "../session.js";
-import { rfc3339 } from "../token-format.js";
+import { rfc3339 } from "../time.js";
 
 /** The command's name. */
 export const name = "refresh";

@@ -11,7 +11,8 @@ import { type CommonFlags, TOKEN_FORMATS, type TokenFormat } from "../config.js"
 import { checkIdToken, withFreshIdToken } from "../id-token.js";
 import type { OptionSources } from "../quick-parse.js";
 import { type Context, prepare } from "../session.js";
-import { formatToken, readExecInfo, rfc3339 } from "../token-format.js";
+import { rfc3339 } from "../time.js";
+import { formatToken, readExecInfo } from "../token-format.js";
 
 /** The command's name. */
 export const name = "token";
