@@ -41,6 +41,14 @@ steps.push(["build", run("pnpm", ["exec", "turbo", "run", "build", "--output-log
 steps.push(["biome check", run("pnpm", ["exec", "biome", "check", "."])]);
 // Every changeset must parse, or no release can be cut (`changeset version` fails the same way).
 steps.push(["changeset status", run("pnpm", ["exec", "changeset", "status"])]);
+// No import cycles inside a package's sources, type-only and dynamic imports included.
+const sources = packages
+  .map((name) => `packages/${name}/src`)
+  .filter((dir) => existsSync(join(root, dir)));
+steps.push([
+  "import cycles",
+  run("pnpm", ["exec", "madge", "--circular", "--extensions", "ts", ...sources]),
+]);
 steps.push([
   "typecheck",
   run("pnpm", ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]),

@@ -6,11 +6,16 @@ import { build } from "esbuild";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 
-// The table of `latchkey token`'s options, from its commander definition, for the bin's quick
-// parse of that command (src/quick-parse.ts): commander itself is then not run on the hot path.
-const { collect, tokenCommand } = await import("../dist/options.js");
+// The table of `latchkey token`'s options, from its commander definition (src/commands/token.ts),
+// for the bin's quick parse of that command (src/quick-parse.ts): commander itself is then not
+// run on the hot path.
+const definitions = await import("../dist/options.js");
+const token = await import("../dist/commands/token.js");
 const { describeOptions } = await import("../dist/quick-parse.js");
-const tokenOptions = describeOptions(tokenCommand(), (option) => option.parseArg === collect);
+const tokenOptions = describeOptions(
+  token.options(definitions),
+  (option) => option.parseArg === definitions.collect,
+);
 
 // commander requires node:child_process at load time, for executable subcommands latchkey does
 // not have; loading it (and net, dgram, stream with it) costs every `latchkey token` a few ms.

@@ -2,8 +2,8 @@ import type { ServerMetadata } from "@latchkey/core";
 import { ConfigurationError, ErrorCode } from "@latchkey/core/store";
 import { MemoryTokenStore } from "@latchkey/keyring-store";
 import { resolveConfig } from "./config.js";
-import type { Context, Opener, Session } from "./main.js";
 import { printable } from "./output.js";
+import type { Context, Opener, Session } from "./session.js";
 import { formatSummary, summarize } from "./summary.js";
 
 /** The flags `latchkey demo` takes: how it shows itself, nothing that points it elsewhere. */

@@ -6,7 +6,7 @@ import {
   type LoginEvent,
 } from "@latchkey/node-server";
 import { runTokenCommand } from "./command-flow.js";
-import type { Context, Opener, Session } from "./main.js";
+import type { Context, Opener, Session } from "./session.js";
 
 // Everything a login needs, loaded only when one happens (a valid stored token needs none of it).
 export { resolveServer, revokeCredentials } from "@latchkey/core";

@@ -10,6 +10,7 @@ import {
 } from "@latchkey/core/store";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { printable } from "./output.js";
+import { rfc3339 } from "./time.js";
 
 // `latchkey token --id-token`: the ID token must be there and stay valid for --min-validity too.
 
@@ -80,7 +81,7 @@ export async function withFreshIdToken(
     if (idTokenExpired(credentials, Date.now()) || exitCodeFor(error) !== ExitCode.NETWORK)
       throw error;
     const reason = error instanceof LatchkeyError ? printable(error.message) : "error";
-    const until = new Date(idTokenExpiresAt(credentials.idToken) ?? 0).toISOString();
+    const until = rfc3339(idTokenExpiresAt(credentials.idToken) ?? 0);
     warn(`Could not refresh the ID token (${reason}); the stored one is valid until ${until}.`);
     return result;
   }

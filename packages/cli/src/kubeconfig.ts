@@ -7,8 +7,8 @@ import {
   LoginRequiredError,
 } from "@latchkey/core/store";
 import type { CommonFlags } from "./config.js";
-import type { Context } from "./main.js";
 import type { OptionSources } from "./quick-parse.js";
+import type { Context } from "./session.js";
 
 /** The flags of `latchkey kubeconfig` (CLI.md), on top of the common ones. */
 export type KubeconfigFlags = CommonFlags & {

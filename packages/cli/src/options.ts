@@ -1,9 +1,13 @@
 import { Command, Option } from "commander";
-import { FLOWS, TOKEN_FORMATS } from "./config.js";
+import { FLOWS } from "./config.js";
 
-// The commander definitions of the commands' options. Only the bundle's commander path loads
-// this module (and commander): `latchkey token` is parsed from a table taken from it at build
-// time (quick-parse.ts).
+// The builders of the commands' commander definitions (each command's own are in
+// src/commands/<name>.ts, made with these). Only the bundle's commander path loads this module
+// (and commander): `latchkey token` is parsed from a table taken from it at build time
+// (quick-parse.ts).
+
+/** commander's classes, for the definitions that need a plain command or option. */
+export { Command, Option };
 
 /**
  * An option that also reads `LATCHKEY_<FLAG>` (CLI.md): `--no-browser` from
@@ -191,50 +195,17 @@ export function commonCommand(
 }
 
 /**
- * The `token` command and its options, without its action. `scripts/bundle.mjs` also builds it,
- * to give the bin the table of options it parses `latchkey token` with (`quick-parse.ts`).
+ * Creates a subcommand that lists in its help the common options of `groups` only, less the long
+ * flags of `except`; the others are accepted and ignored (see {@link OptionGroup}).
  */
-export function tokenCommand(): Command {
-  return commonCommand(
-    "token",
-    "print a valid access token: stored, refreshed, or from a new login",
-  )
-    .addOption(
-      envOption("--format <format>", "raw | json | header | exec-credential")
-        .choices(TOKEN_FORMATS)
-        .default("raw"),
-    )
-    .addOption(
-      envOption(
-        "--min-validity <seconds>",
-        "refresh when the token expires within this many seconds",
-      ).default("60"),
-    )
-    .addOption(envOption("--no-login", "fail with exit code 4 instead of starting a login"))
-    .addOption(envOption("--id-token", "the ID token instead of the access token"));
-}
-
-/** The `kubeconfig` command and its options, without its action. */
-export function kubeconfigCommand(): Command {
-  return commonCommand(
-    "kubeconfig",
-    "print a kubeconfig whose user runs `latchkey token --format exec-credential`",
-  )
-    .addOption(new Option("--server <url>", "also a cluster with this API server, and a context"))
-    .addOption(
-      new Option("--cluster <name>", "the cluster's name (an existing one without --server)"),
-    )
-    .addOption(
-      new Option("--certificate-authority <file>", "the cluster's CA (PEM), written inline"),
-    )
-    .addOption(new Option("--user <name>", 'the user entry\'s name (default "latchkey-PROFILE")'))
-    .addOption(new Option("--context <name>", 'the context\'s name (default "USER@CLUSTER")'))
-    .addOption(
-      new Option(
-        "--exec-command <path>",
-        'the latchkey kubectl runs (default "latchkey", on PATH)',
-      ),
-    )
-    .addOption(envOption("--id-token", "kubectl sends the ID token instead of the access token"))
-    .addOption(envOption("--min-validity <seconds>", "passed to `latchkey token`"));
+export function ownCommand(
+  name: string,
+  description: string,
+  groups: readonly OptionGroup[],
+  except: readonly string[],
+): Command {
+  return addOptionGroups(new Command(name).description(description), groups, {
+    requireClient: true,
+    except,
+  });
 }

@@ -1,6 +1,7 @@
 import { ConfigurationError, type Credentials, ErrorCode } from "@latchkey/core/store";
 import type { TokenFormat } from "./config.js";
 import { idTokenExpiresAt } from "./id-token.js";
+import { rfc3339 } from "./time.js";
 
 /** What `latchkey token` prints: the access token, or the ID token with `--id-token`. */
 export interface PrintedToken {
@@ -63,11 +64,6 @@ export function printedToken(credentials: Credentials, idToken: boolean): Printe
   const expiresAt = idTokenExpiresAt(credentials.idToken);
   if (expiresAt !== undefined) printed.expiresAt = expiresAt;
   return printed;
-}
-
-/** RFC 3339 in UTC, whole seconds. */
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 /**

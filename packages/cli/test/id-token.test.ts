@@ -139,7 +139,10 @@ describe("latchkey token --id-token", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe(`${stored}\n`);
     expect(result.stderr).toContain("warning: Could not refresh the ID token");
-    expect(result.stderr).toContain("the stored one is valid until");
+    // In RFC 3339 whole seconds, as the access token's warning writes it (src/time.ts).
+    expect(result.stderr).toMatch(
+      /the stored one is valid until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.\n/,
+    );
     expect(result.stderr).not.toContain(stored);
     expect(server.count("token")).toBe(2); // the login's, and the failed refresh
   });

@@ -4,8 +4,13 @@
 // the sources. Whatever it is unsure of, it must leave to commander.
 import type { Command } from "commander";
 import { afterEach, describe, expect, it } from "vitest";
-import { collect, tokenCommand } from "../src/options.js";
+import * as token from "../src/commands/token.js";
+import * as definitions from "../src/options.js";
 import { describeOptions, type OptionTable, quickParse } from "../src/quick-parse.js";
+
+const { collect } = definitions;
+/** `latchkey token`'s commander definition, as the program and the bundle script build it. */
+const tokenCommand = (): Command => token.options(definitions);
 
 const table: OptionTable = describeOptions(tokenCommand(), (option) => option.parseArg === collect);
 const keys = table.options.map((option) => option.key);
