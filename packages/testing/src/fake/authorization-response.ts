@@ -1,8 +1,7 @@
 /** The authorization response (a redirect to the client, S15, S17) and the login page. */
 import { appendQuery, escapeHtml, htmlPage, redirect } from "../http.js";
 import { randomToken } from "../tokens.js";
-import type { RequestContext } from "./context.js";
-import { take } from "./context.js";
+import { type RequestContext, take } from "./context.js";
 import type { AuthorizationRequest } from "./state.js";
 
 /** Builds the redirect of an authorization response, applying the response faults (S15, S17). */
