@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { stateSizes } from "../src/fake/inspect.js";
 import { createFakeAuthorizationServer, type FakeAuthorizationServer } from "../src/index.js";
-import { authorizeOk, exchange, refresh } from "./helpers.js";
+import { authorizeOk, exchange, newPkce, refresh } from "./helpers.js";
 
 // Issue 13 point 16 / issue 14 point 1: the request log and the code and token tables used to grow
 // without bound (+277 MB after 40,000 requests). Entries are now capped and expire. Counted, not timed.
@@ -107,5 +107,55 @@ describe("bounded state", () => {
     expect([after.codes, after.accessTokens, after.devicesByCode, after.devicesByUserCode]).toEqual(
       [0, 0, 0, 0],
     );
+  });
+
+  it("a login page expires after an hour and a session after a day (interactive)", async () => {
+    let clock = 1_700_000_000_000;
+    const fake = await createFakeAuthorizationServer({
+      issuer: "http://127.0.0.1:1",
+      interactive: true,
+      now: () => clock,
+    });
+    const authorize = (params: Record<string, string>, cookie = ""): Promise<Response> => {
+      const url = new URL(fake.endpoints.authorization);
+      for (const [name, value] of Object.entries({
+        response_type: "code",
+        client_id: "latchkey",
+        redirect_uri: "http://127.0.0.1:49152/callback",
+        code_challenge: newPkce().challenge,
+        code_challenge_method: "S256",
+        ...params,
+      })) {
+        url.searchParams.set(name, value);
+      }
+      return fake.fetch(new Request(url, { headers: cookie === "" ? {} : { cookie } }));
+    };
+    const submit = (interaction: string): Promise<Response> =>
+      fake.fetch(
+        new Request("http://127.0.0.1:1/login", {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ interaction, login: "alice", action: "approve" }),
+        }),
+      );
+    const interactionOf = async (page: Response): Promise<string> =>
+      /name="interaction" value="([^"]+)"/.exec(await page.text())?.[1] ?? "";
+
+    const stale = await interactionOf(await authorize({}));
+    expect(stateSizes(fake).interactions).toBe(1);
+    clock += 3_601_000;
+    expect((await submit(stale)).status).toBe(400);
+    expect(stateSizes(fake).interactions).toBe(0);
+
+    const login = await submit(await interactionOf(await authorize({})));
+    expect(login.status).toBe(303);
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    expect((await authorize({ prompt: "none" }, cookie)).status).toBe(302);
+    clock += 24 * 3_600_000 + 1_000;
+    const expired = await authorize({ prompt: "none" }, cookie);
+    expect(new URL(expired.headers.get("location") ?? "").searchParams.get("error")).toBe(
+      "login_required",
+    );
+    expect(stateSizes(fake).sessions).toBe(0);
   });
 });
