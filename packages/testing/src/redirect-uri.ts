@@ -28,7 +28,8 @@ function isValidPort(port: string | undefined): boolean {
     return true;
   }
   const value = Number(port);
-  return Number.isInteger(value) && value >= 1 && value <= 65_535;
+  // Canonical decimal only: `08080` is not `8080` written differently, it is refused.
+  return Number.isInteger(value) && value >= 1 && value <= 65_535 && String(value) === port;
 }
 
 /**
@@ -37,7 +38,8 @@ function isValidPort(port: string | undefined): boolean {
  * The comparison is a plain string comparison (RFC 9700 §4.1.3), with one exception: when the
  * registered URI is an `http` URI on `127.0.0.1`, `[::1]` or `localhost`, the port of the
  * requested URI may differ (RFC 8252 §7.3, §8.4). Scheme, host, path and query are never
- * relaxed, and no normalisation (case, percent-encoding, default port, trailing slash) happens.
+ * relaxed, and no normalisation (case, percent-encoding, default port, trailing slash) happens;
+ * a port written with a leading zero (`:08080`) is not canonical and never matches.
  *
  * @param registered - A redirect URI registered for the client.
  * @param requested - The `redirect_uri` parameter of the request.

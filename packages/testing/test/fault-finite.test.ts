@@ -39,6 +39,23 @@ describe("faults are finite per request", () => {
     ]);
   });
 
+  it("S30: a delay with a count (`--fault jwks:delay:3:MS`) delays three requests once each, then none", async () => {
+    const fake = await createFakeAuthorizationServer({
+      issuer: ISSUER,
+      faults: [{ name: "jwks:delay", times: 3, delayMs: 1 }],
+    });
+    for (let index = 0; index < 4; index += 1) {
+      expect((await fake.fetch(new Request(fake.endpoints.jwks))).status).toBe(200);
+    }
+    expect(fake.requests.map((entry) => entry.faults)).toEqual([
+      ["jwks:delay"],
+      ["jwks:delay"],
+      ["jwks:delay"],
+      undefined,
+    ]);
+    expect(fake.activeFaults()).toEqual([]);
+  });
+
   it("S30: over a socket, a jwks:delay without a count answers request after request", async () => {
     await using running = await startFakeAuthorizationServer({
       faults: [{ name: "jwks:delay", delayMs: 2 }],

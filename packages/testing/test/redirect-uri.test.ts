@@ -16,6 +16,10 @@ const cases: ReadonlyArray<[registered: string, requested: string, expected: boo
   ["http://127.0.0.1/callback", "http://127.0.0.1:0/callback", false],
   ["http://127.0.0.1/callback", "http://127.0.0.1:65536/callback", false],
   ["http://127.0.0.1/callback", "http://127.0.0.1:/callback", false],
+  // a port with a leading zero is not canonical (issue 13 point 16)
+  ["http://127.0.0.1:8080/callback", "http://127.0.0.1:08080/callback", false],
+  ["http://127.0.0.1/callback", "http://127.0.0.1:0443/callback", false],
+  ["http://localhost:8080/callback", "http://localhost:008080/callback", false],
   // host not relaxed
   ["http://127.0.0.1/callback", "http://[::1]:5000/callback", false],
   ["http://127.0.0.1/callback", "http://localhost:5000/callback", false],
@@ -99,6 +103,25 @@ describe("authorize endpoint redirect_uri checks", () => {
       expect(response.status).toBe(302);
       expect(response.headers.get("location")?.startsWith(`${redirectUri}?code=`)).toBe(true);
     }
+  });
+
+  it("S1: a leading-zero port (:08080) does not match a registered :8080 redirect URI", async () => {
+    const server = await createFakeAuthorizationServer({
+      issuer: "http://127.0.0.1:1",
+      clients: [{ clientId: "app", redirectUris: ["http://127.0.0.1:8080/callback"] }],
+    });
+    const ask = (redirectUri: string): Promise<Response> =>
+      authorizeRequest(server, {
+        response_type: "code",
+        client_id: "app",
+        redirect_uri: redirectUri,
+        code_challenge: newPkce().challenge,
+        code_challenge_method: "S256",
+      });
+    const refused = await ask("http://127.0.0.1:08080/callback");
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get("location")).toBeNull();
+    expect((await ask("http://127.0.0.1:8080/callback")).status).toBe(302);
   });
 
   it("an unknown client_id gets a 400 HTML page and no redirect", async () => {
