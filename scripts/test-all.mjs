@@ -41,6 +41,8 @@ steps.push(["build", run("pnpm", ["exec", "turbo", "run", "build", "--output-log
 steps.push(["biome check", run("pnpm", ["exec", "biome", "check", "."])]);
 // Every changeset must parse, or no release can be cut (`changeset version` fails the same way).
 steps.push(["changeset status", run("pnpm", ["exec", "changeset", "status"])]);
+// Every S-id, "defect N", document and relative link the repository cites resolves (docs/).
+steps.push(["docs", run("node", ["scripts/check-docs.mjs"])]);
 steps.push([
   "typecheck",
   run("pnpm", ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]),
