@@ -152,6 +152,18 @@ function testsById() {
   return byId;
 }
 
+/** `head item, item, ...` as lines of at most 100 characters where the items allow. */
+function wrap(head, items) {
+  const lines = [head];
+  items.forEach((item, index) => {
+    const text = index < items.length - 1 ? `${item},` : item;
+    const last = lines.length - 1;
+    if (`${lines[last]} ${text}`.length > 100 && lines[last] !== head) lines.push(text);
+    else lines[last] = `${lines[last]} ${text}`;
+  });
+  return lines.join("\n");
+}
+
 function replaceBlock(text, name, body) {
   const open = `<!-- generated:${name} -->`;
   const start = text.indexOf(open);
@@ -179,9 +191,12 @@ regenerate(threatModelPath, (text) => {
   for (const id of propertyIds) {
     const perFile = tests.get(id);
     const body = perFile
-      ? `Tests: ${[...perFile]
-          .map(([f, n]) => `[${rel(f).replace(/^packages\//, "")}](../${rel(f)}) (${n})`)
-          .join(", ")}`
+      ? wrap(
+          "Tests:",
+          [...perFile].map(
+            ([f, n]) => `[${rel(f).replace(/^packages\//, "")}](../${rel(f)}) (${n})`,
+          ),
+        )
       : "Tests: no test names this id yet.";
     out = replaceBlock(out, `tests:${id}`, body);
   }
