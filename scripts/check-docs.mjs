@@ -203,7 +203,14 @@ regenerate(threatModelPath, (text) => {
   return out;
 });
 
-const fakeBin = join(packagesDir, "testing", "dist", "bin.js");
+/** A package's bin, as its package.json declares it. */
+function binOf(name, command) {
+  const dir = join(packagesDir, name);
+  const bin = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).bin?.[command];
+  return bin === undefined ? "" : join(dir, bin);
+}
+
+const fakeBin = binOf("testing", "latchkey-fake-idp");
 const fakeHelp = runBin(fakeBin, ["--help"]);
 const faults = runBin(fakeBin, ["--list-faults"]);
 const fakeServerDoc = join(docsDir, "fake-server.md");
@@ -251,7 +258,7 @@ for (const [file, unformatted] of generated) {
 }
 
 // Every flag the CLI's help shows is documented.
-const cliBin = join(packagesDir, "cli", "dist", "bundle", "latchkey.mjs");
+const cliBin = binOf("cli", "latchkey");
 const cliDocPath = join(docsDir, "cli.md");
 const cliDoc = existsSync(cliDocPath) ? readFileSync(cliDocPath, "utf8") : "";
 if (!cliDoc) problems.push("docs/cli.md is missing");
