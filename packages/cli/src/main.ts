@@ -158,7 +158,7 @@ async function runToken(flags: TokenFlags, command: OptionSources, ctx: Context)
       "--min-validity must be a number of seconds.",
     );
   }
-  // kubectl's `spec.interactive: false`: nobody can be asked anything, so no login (CLI.md).
+  // kubectl's `spec.interactive: false`: nobody can be asked anything, so no login (docs/cli.md).
   const exec = flags.format === "exec-credential" ? readExecInfo(ctx.env) : undefined;
   const idToken = flags.idToken === true;
   const format = { idToken, ...(exec ? { exec } : {}) };
@@ -323,7 +323,7 @@ async function runStatus(
 }
 
 /**
- * Runs the CLI and returns its exit code (CLI.md). Catches every error once, here: a known one
+ * Runs the CLI and returns its exit code (docs/cli.md). Catches every error once, here: a known one
  * becomes one line and a hint on stderr; an unexpected one a short report (the stack with `-v`).
  */
 export async function runCli(environment: CliEnvironment): Promise<number> {
