@@ -49,6 +49,8 @@ steps.push([
   "import cycles",
   run("pnpm", ["exec", "madge", "--circular", "--extensions", "ts", ...sources]),
 ]);
+// Every S-id, "defect N", document and relative link the repository cites resolves (docs/).
+steps.push(["docs", run("node", ["scripts/check-docs.mjs"])]);
 steps.push([
   "typecheck",
   run("pnpm", ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]),

@@ -4,7 +4,7 @@ import type { OptionSources } from "./quick-parse.js";
 import type { ProfileContext } from "./unknown-profile.js";
 
 // How parsed flags are completed before a command runs: boolean variables read as users mean
-// them, then the config file's profile under the flags and the environment (CLI.md).
+// them, then the config file's profile under the flags and the environment (docs/cli.md).
 
 /**
  * Commander turns a boolean flag on whenever its variable is set; `LATCHKEY_NO_BROWSER=0` or
@@ -21,7 +21,7 @@ export function normalizeBooleanEnv(flags: CommonFlags, command: OptionSources):
   }
 }
 
-/** Flags > LATCHKEY_* > config-file profile > defaults (CLI.md). */
+/** Flags > LATCHKEY_* > config-file profile > defaults (docs/cli.md). */
 export async function applyProfile(
   flags: CommonFlags,
   command: OptionSources,

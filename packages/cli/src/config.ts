@@ -8,7 +8,7 @@ import {
   ErrorCode,
 } from "@latchkey/core/store";
 
-/** The options every command takes (CLI.md), as commander parses them. */
+/** The options every command takes (docs/cli.md), as commander parses them. */
 export interface CommonFlags {
   issuer?: string;
   authorizationEndpoint?: string;
@@ -41,7 +41,7 @@ export interface CommonFlags {
   quiet?: boolean;
 }
 
-/** The login flows of CLI.md. */
+/** The login flows of docs/cli.md. */
 export const FLOWS = [
   "auto",
   "browser",

@@ -22,7 +22,7 @@ export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode];
 const PORT_IN_USE: NodeServerErrorCode = "PORT_IN_USE";
 const BROWSER_FAILED: NodeServerErrorCode = "BROWSER_FAILED";
 
-/** The exit codes of CLI.md. */
+/** The exit codes of docs/cli.md. */
 export const ExitCode = {
   OK: 0,
   INTERNAL: 1,

@@ -96,7 +96,7 @@ function events(
   return { onEvent, stop: () => stopProgress() };
 }
 
-/** An interactive login: browser, paste or device, as `--flow` says (`auto` chooses, CLI.md). */
+/** An interactive login: browser, paste or device, as `--flow` says (`auto` chooses, docs/cli.md). */
 export async function interactive(
   session: Session,
   ctx: Context,
@@ -149,7 +149,7 @@ export async function obtain(session: Session, ctx: Context): Promise<Credential
         timeoutMs: config.timeoutMs,
       });
     case "auto":
-      // --no-browser: print the URL and wait for the loopback callback (or a paste), as CLI.md says.
+      // --no-browser: print the URL and wait for the loopback callback (or a paste), as docs/cli.md says.
       return interactive(session, ctx, config.openBrowser ? "auto" : "browser");
     case "browser":
     case "paste":

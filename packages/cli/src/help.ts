@@ -1,6 +1,6 @@
 import { configFilePath, profileNames } from "./profile.js";
 
-/** The exit codes of CLI.md, as the top-level help lists them. */
+/** The exit codes of docs/cli.md, as the top-level help lists them. */
 const EXIT_CODES: [number, string][] = [
   [0, "success"],
   [1, "unexpected internal error"],

@@ -10,7 +10,7 @@ import type { CommonFlags } from "./config.js";
 import type { OptionSources } from "./quick-parse.js";
 import type { Context } from "./session.js";
 
-/** The flags of `latchkey kubeconfig` (CLI.md), on top of the common ones. */
+/** The flags of `latchkey kubeconfig` (docs/cli.md), on top of the common ones. */
 export type KubeconfigFlags = CommonFlags & {
   server?: string;
   cluster?: string;

@@ -44,7 +44,7 @@ const VERSION: string =
       ).version;
 
 /**
- * Runs the CLI and returns its exit code (CLI.md). Catches every error once, here: a known one
+ * Runs the CLI and returns its exit code (docs/cli.md). Catches every error once, here: a known one
  * becomes one line and a hint on stderr; an unexpected one a short report (the stack with `-v`).
  */
 export async function runCli(environment: CliEnvironment): Promise<number> {

@@ -10,7 +10,7 @@ import { FLOWS } from "./config.js";
 export { Command, Option };
 
 /**
- * An option that also reads `LATCHKEY_<FLAG>` (CLI.md): `--no-browser` from
+ * An option that also reads `LATCHKEY_<FLAG>` (docs/cli.md): `--no-browser` from
  * `LATCHKEY_NO_BROWSER`, `--scope` from `LATCHKEY_SCOPE`. (Commander wires the variable when the
  * option is added, so it is set here, at creation.)
  */
@@ -32,7 +32,7 @@ export const collect = (value: string, previous: string[] | undefined): string[]
  * (`request`), how to log in (`login`), TLS (`tls`), where credentials live (`store`) and how
  * much to say (`output`). Each command's help lists the groups it uses. The flags of the other
  * groups are still accepted and ignored (hidden from its help): every command takes the common
- * flags (CLI.md), so that one set of flags, say in a shell alias, works with every command.
+ * flags (docs/cli.md), so that one set of flags, say in a shell alias, works with every command.
  */
 export type OptionGroup = "server" | "client" | "request" | "login" | "tls" | "store" | "output";
 

@@ -67,7 +67,7 @@ export function printedToken(credentials: Credentials, idToken: boolean): Printe
 }
 
 /**
- * Formats the token as `--format` says (CLI.md). In `json`, the access token gives
+ * Formats the token as `--format` says (docs/cli.md). In `json`, the access token gives
  * `access_token`, `token_type`, `expires_at`, `expires_in`, `scope` and `id_token`; with
  * `--id-token` only `id_token` and the ID token's own `expires_at` and `expires_in`.
  */

@@ -1,5 +1,5 @@
 // `latchkey token --format exec-credential` as kubectl runs it: KUBERNETES_EXEC_INFO says whether
-// anyone can be asked anything (`spec.interactive`). When not, no login may start (CLI.md): no
+// anyone can be asked anything (`spec.interactive`). When not, no login may start (docs/cli.md): no
 // browser, no device flow, exit 4 at once with the `latchkey login` to run. A refresh is fine.
 import { rmSync } from "node:fs";
 import {

@@ -1,5 +1,5 @@
 // Issue 12 point 12: each command's --help lists only the flags it uses; the common flags it does
-// not list are still accepted (CLI.md: every command takes them) and ignored; the top-level help shows
+// not list are still accepted (docs/cli.md: every command takes them) and ignored; the top-level help shows
 // the config file, the profiles, the exit codes and three examples.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,4 +1,4 @@
-// The OpenID RP conformance cases of SECURITY.md that a fake OP can reproduce offline: each makes
+// The OpenID RP conformance cases of docs/threat-model.md that a fake OP can reproduce offline: each makes
 // the client fail with a specific error code, and the fake OP sees no further request.
 import {
   createFakeAuthorizationServer,

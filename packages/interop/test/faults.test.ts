@@ -9,7 +9,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FOLLOW_BROWSER, killAll, latchkey, type RunResult, snapshot } from "./support/cli.js";
 
-// Fault injection on every network step of the CLI (S33, S51, CLI.md exit codes): the fake
+// Fault injection on every network step of the CLI (S33, S51, docs/cli.md exit codes): the fake
 // server answers 5xx, drops the connection, sends malformed JSON or a proxy's HTML error page.
 // Each run must end with the documented exit code and one `error:` line, and the file store
 // must hold exactly the bytes it held before.
@@ -17,7 +17,7 @@ import { FOLLOW_BROWSER, killAll, latchkey, type RunResult, snapshot } from "./s
 type Kind = "5xx" | "drop" | "malformed-json" | "html-error";
 const KINDS: readonly Kind[] = ["5xx", "drop", "malformed-json", "html-error"];
 
-/** What the CLI must say for each fault: exit 5 (network or server error, CLI.md). */
+/** What the CLI must say for each fault: exit 5 (network or server error, docs/cli.md). */
 const EXPECTED: Record<Kind, { code: number; message: RegExp }> = {
   "5xx": { code: 5, message: /HTTP 503/ },
   drop: { code: 5, message: /Could not reach/ },

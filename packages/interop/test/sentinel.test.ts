@@ -69,7 +69,7 @@ interface Transcript {
   tokenOnStdout: boolean;
 }
 
-/** The printed authorization URL is the user's prompt (CLI.md): the one place `state` may be. */
+/** The printed authorization URL is the user's prompt (docs/cli.md): the one place `state` may be. */
 function withoutAuthorizationPrompt(stderr: string, authorizeUrl: string): string {
   return stderr
     .split("\n")

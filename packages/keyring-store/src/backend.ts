@@ -112,7 +112,7 @@ const ADVICE: Record<Exclude<KeyringFailureReason, "failed">, string> = {
 
 /**
  * Turns what a keyring library threw into a {@link KeyringUnavailableError}. keytar's errors have
- * no code, so they are recognised by their text (ENVIRONMENT.md); `@napi-rs/keyring` wraps the
+ * no code, so they are recognised by their text (docs/development.md); `@napi-rs/keyring` wraps the
  * same D-Bus messages.
  */
 export function keyringError(error: unknown, backend: string): KeyringUnavailableError {

@@ -221,7 +221,7 @@ describe("the usability probe", () => {
   });
 });
 
-// ENVIRONMENT.md: what keytar says when it cannot work (plus @napi-rs/keyring's wording).
+// docs/development.md: what keytar says when it cannot work (plus @napi-rs/keyring's wording).
 const failures: ReadonlyArray<[string, string, string]> = [
   ["Cannot autolaunch D-Bus without X11 $DISPLAY", "no-dbus", "D-Bus"],
   [

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs vitest inside a private D-Bus session with gnome-keyring started and unlocked, so that
-// the keyring tests use a real Secret Service (ENVIRONMENT.md, "Real OS keyring on a headless
+// the keyring tests use a real Secret Service (docs/development.md, "Real OS keyring on a headless
 // machine"). Keyring files and sockets go to a temporary directory, never to ~, and are removed
 // afterwards.
 //

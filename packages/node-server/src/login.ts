@@ -514,7 +514,7 @@ export interface LoginModeChoice {
 /**
  * The mode {@link interactiveLogin} runs: an explicit mode as is; `auto` picks the browser when
  * one can be opened, else the device flow when the server has a device authorization endpoint,
- * else paste (CLI.md `--flow auto`).
+ * else paste (docs/cli.md `--flow auto`).
  */
 export function chooseLoginMode(
   options: Pick<InteractiveLoginOptions, "mode" | "browser" | "server">,

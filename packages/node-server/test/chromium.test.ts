@@ -10,7 +10,7 @@ import { fakeServer } from "./fixtures.js";
 const CHROMIUM = process.env.LATCHKEY_CHROMIUM ?? "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
 const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/", import.meta.url));
-// ENVIRONMENT.md: without the background-networking flags Chromium floods the closed network.
+// docs/development.md: without the background-networking flags Chromium floods the closed network.
 const FLAGS = [
   "--headless",
   "--no-sandbox",

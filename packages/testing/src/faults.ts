@@ -92,7 +92,7 @@ export interface FakeFaultInfo {
   readonly endpoint: FakeEndpoint;
   /** What the client receives. */
   readonly description: string;
-  /** The SECURITY.md checklist items a client proves with it. */
+  /** The docs/threat-model.md checklist items a client proves with it. */
   readonly checks: readonly string[];
 }
 

@@ -62,7 +62,7 @@ export async function run(flags: TokenFlags, command: OptionSources, ctx: Contex
       "--min-validity must be a number of seconds.",
     );
   }
-  // kubectl's `spec.interactive: false`: nobody can be asked anything, so no login (CLI.md).
+  // kubectl's `spec.interactive: false`: nobody can be asked anything, so no login (docs/cli.md).
   const exec = flags.format === "exec-credential" ? readExecInfo(ctx.env) : undefined;
   const idToken = flags.idToken === true;
   const format = { idToken, ...(exec ? { exec } : {}) };

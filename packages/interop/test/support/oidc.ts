@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo, Socket } from "node:net";
 import Provider, { type Configuration } from "oidc-provider";
 
-/** The public native client of ENVIRONMENT.md: any loopback port, PKCE, no secret. */
+/** The public native client of docs/development.md: any loopback port, PKCE, no secret. */
 export const PUBLIC_CLIENT_ID = "latchkey";
 /** A confidential client for the client-credentials grant. */
 export const SERVICE_CLIENT_ID = "service";
@@ -52,7 +52,7 @@ function jwks(): { keys: Record<string, unknown>[] } {
 }
 
 /**
- * Starts oidc-provider 9 in-process on 127.0.0.1 (port 0), configured as ENVIRONMENT.md says:
+ * Starts oidc-provider 9 in-process on 127.0.0.1 (port 0), configured as docs/development.md says:
  * a native public client with PKCE, refresh tokens for `offline_access` + `prompt=consent`
  * (rotated for public clients), dev interactions (login + consent forms), device flow,
  * client credentials and revocation. RFC 9207 `iss` is always on in oidc-provider 9.
