@@ -5,7 +5,9 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     reporters: ["default", "json"],
     outputFile: { json: ".vitest-results.json" },
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
+    // A hang guard, not a time limit: these tests run the real bin several times each, which on
+    // a loaded 2-core machine takes tens of seconds.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });
