@@ -65,9 +65,25 @@ export function printedToken(credentials: Credentials, idToken: boolean): Printe
   return printed;
 }
 
-/** RFC 3339 in UTC, whole seconds. */
+/**
+ * A time in ms since the epoch as a `Date` that RFC 3339 can write (years 0000 to 9999): a
+ * record written by an older version may hold an absurd `expiresAt` (issue 13), which must
+ * still print rather than throw.
+ */
+export function printableDate(ms: number): Date {
+  return new Date(Math.min(Math.max(ms, 0), 253_402_300_799_000) || 0);
+}
+
+/** RFC 3339 in UTC, whole seconds; clamped as {@link printableDate} says. */
 export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return printableDate(ms)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z");
+}
+
+/** Whole seconds from `now` to `ms` (both in ms), 0 when past, at most until year 9999. */
+export function secondsUntil(ms: number, now: number): number {
+  return Math.max(0, Math.floor((printableDate(ms).getTime() - now) / 1000));
 }
 
 /**
@@ -92,7 +108,7 @@ export function formatToken(
         : { access_token: printed.token, token_type: credentials.tokenType };
       if (printed.expiresAt !== undefined) {
         body.expires_at = rfc3339(printed.expiresAt);
-        body.expires_in = Math.max(0, Math.floor((printed.expiresAt - Date.now()) / 1000));
+        body.expires_in = secondsUntil(printed.expiresAt, Date.now());
       }
       if (!options.idToken) {
         if (credentials.scope !== undefined) body.scope = credentials.scope;
