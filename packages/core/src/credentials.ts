@@ -80,13 +80,14 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
  * @internal What an access token, a refresh token and an ID token may be, on the wire (S32) and
  * in a record alike: 1 to 65 536 characters of RFC 6749 VSCHAR (%x20-7E), without the space for
  * the access token (a Bearer credential, RFC 6750 §2.1), and for the ID token a JWS in compact
- * form (base64url parts and two dots). So no token carries a control character to a terminal or
+ * form (base64url parts and two dots; the signature may be empty, as an unsecured JWT's, which
+ * the signature check refuses on the wire). So no token carries a control character to a terminal or
  * a line break into a header, and every record fits what the stores read (1 MB).
  */
 export const TOKEN: { accessToken: RegExp; refreshToken: RegExp; idToken: RegExp } = {
   accessToken: /^[!-~]{1,65536}$/,
   refreshToken: /^[ -~]{1,65536}$/,
-  idToken: /^(?=.{5,65536}$)[\w-]+\.[\w-]+\.[\w-]+$/,
+  idToken: /^(?!.{65537})[\w-]+\.[\w-]+\.[\w-]*$/,
 };
 const matches =
   (pattern: RegExp) =>
