@@ -47,6 +47,7 @@ const login = () => latchkey(common("login", "--scope", "openid", "--browser-com
 /** No stack trace, no RangeError, no escape or injected header in anything printed. */
 function clean(result: { stdout: string; stderr: string }): void {
   expect(result.stderr).not.toMatch(/RangeError|Maximum call stack|\n\s+at /);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point of the check
   expect(`${result.stdout}${result.stderr}`).not.toMatch(/\u001b|\u0007|X-Injected/);
 }
 

@@ -27,6 +27,7 @@ describe("the writer refuses what the reader would refuse (issue 13 point 2)", (
       const error = await rejectionOf(store.set(keyA, fullCredentials(overrides)));
       expect(error).toBeInstanceOf(StoreError);
       expect(error).toMatchObject({ code: ErrorCode.STORE_CORRUPT });
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the point of the check
       expect((error as Error).message).not.toMatch(/AAAA|\u001b|X-Injected|\u65e5/);
       expect(await readFile(store.filePath(keyA), "utf8")).toBe(before);
       expect(await store.get(keyA)).toEqual(fullCredentials());
