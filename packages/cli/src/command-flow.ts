@@ -5,6 +5,9 @@ import {
   decodeJwtClaims,
   ErrorCode,
   LatchkeyError,
+  ProtocolError,
+  parseStoredCredentials,
+  serializeCredentials,
 } from "@latchkey/core/store";
 import { splitCommand } from "@latchkey/node-server";
 import { CliErrorCode } from "./exit-codes.js";
@@ -17,7 +20,9 @@ function excerpt(text: string): string {
 /**
  * `--flow command`: runs the command (split into words, no shell); its trimmed stdout is the
  * access token. On failure the error shows the exit status and the command's stderr, shortened;
- * never its stdout, which may hold a token.
+ * never its stdout, which may hold a token. What it prints must be an access token as a token
+ * endpoint's would be (printable ASCII without spaces, at most 64 KiB, issue 13), else
+ * `INVALID_RESPONSE`.
  */
 export function runTokenCommand(
   command: string,
@@ -82,8 +87,20 @@ export function runTokenCommand(
         obtainedAt: Date.now(),
       };
       const exp = decodeJwtClaims(token)?.exp;
-      if (typeof exp === "number") credentials.expiresAt = exp * 1000;
-      resolve(credentials);
+      if (typeof exp === "number")
+        credentials.expiresAt = Math.min(Math.max(exp * 1000, 0), 253_402_300_799_000);
+      try {
+        // The checks of the stored record: a token with a control character, a space or a line
+        // break would reach terminals and headers verbatim.
+        resolve(parseStoredCredentials(serializeCredentials(credentials)));
+      } catch {
+        reject(
+          new ProtocolError(
+            ErrorCode.INVALID_RESPONSE,
+            `The token command printed something that is not an access token (${stdout.length} characters, not shown): printable ASCII without spaces, at most 64 KiB, is expected.`,
+          ),
+        );
+      }
     });
   });
 }

@@ -14,10 +14,15 @@ import { rfc3339 } from "./time.js";
 
 // `latchkey token --id-token`: the ID token must be there and stay valid for --min-validity too.
 
-/** The ID token's `exp`, in milliseconds since the epoch, if it has one. */
+/**
+ * The ID token's `exp`, in milliseconds since the epoch, if it has one; within the years 1970
+ * to 9999, so that it always prints as a date (a stored token may say anything, issue 13).
+ */
 export function idTokenExpiresAt(idToken: string | undefined): number | undefined {
   const exp = decodeJwtClaims(idToken)?.exp;
-  return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
+  return typeof exp === "number" && Number.isFinite(exp)
+    ? Math.min(Math.max(exp * 1000, 0), 253_402_300_799_000)
+    : undefined;
 }
 
 /**

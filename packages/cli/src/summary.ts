@@ -1,5 +1,6 @@
 import { type Credentials, decodeJwtClaims } from "@latchkey/core/store";
 import { printable } from "./output.js";
+import { printableDate, secondsUntil } from "./time.js";
 
 const SECRET_CLAIMS = new Set(["nonce", "at_hash", "c_hash", "s_hash", "sid"]);
 
@@ -32,8 +33,9 @@ export function summarize(
   };
   if (!credentials) return summary;
   if (credentials.expiresAt !== undefined) {
-    summary.expires_at = new Date(credentials.expiresAt).toISOString();
-    summary.expires_in = Math.max(0, Math.floor((credentials.expiresAt - context.now) / 1000));
+    // Clamped: a record of an older version may say 1e300 (issue 13).
+    summary.expires_at = printableDate(credentials.expiresAt).toISOString();
+    summary.expires_in = secondsUntil(credentials.expiresAt, context.now);
   }
   if (credentials.scope !== undefined) summary.scope = credentials.scope;
   summary.has_refresh_token = credentials.refreshToken !== undefined;

@@ -1,7 +1,7 @@
 import { ConfigurationError, type Credentials, ErrorCode } from "@latchkey/core/store";
 import type { TokenFormat } from "./config.js";
 import { idTokenExpiresAt } from "./id-token.js";
-import { rfc3339 } from "./time.js";
+import { rfc3339, secondsUntil } from "./time.js";
 
 /** What `latchkey token` prints: the access token, or the ID token with `--id-token`. */
 export interface PrintedToken {
@@ -88,7 +88,7 @@ export function formatToken(
         : { access_token: printed.token, token_type: credentials.tokenType };
       if (printed.expiresAt !== undefined) {
         body.expires_at = rfc3339(printed.expiresAt);
-        body.expires_in = Math.max(0, Math.floor((printed.expiresAt - Date.now()) / 1000));
+        body.expires_in = secondsUntil(printed.expiresAt, Date.now());
       }
       if (!options.idToken) {
         if (credentials.scope !== undefined) body.scope = credentials.scope;

@@ -76,18 +76,35 @@ export const CREDENTIALS_RECORD_VERSION = 1;
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
-const nonEmpty = (value: unknown): boolean => typeof value === "string" && value.length > 0;
+/**
+ * @internal What an access token, a refresh token and an ID token may be, on the wire (S32) and
+ * in a record alike: 1 to 65 536 characters of RFC 6749 VSCHAR (%x20-7E), without the space for
+ * the access token (a Bearer credential, RFC 6750 §2.1), and for the ID token a JWS in compact
+ * form (base64url parts and two dots; the signature may be empty, as an unsecured JWT's, which
+ * the signature check refuses on the wire). So no token carries a control character to a terminal or
+ * a line break into a header, and every record fits what the stores read (1 MB).
+ */
+export const TOKEN: { accessToken: RegExp; refreshToken: RegExp; idToken: RegExp } = {
+  accessToken: /^[!-~]{1,65536}$/,
+  refreshToken: /^[ -~]{1,65536}$/,
+  idToken: /^(?!.{65537})[\w-]+\.[\w-]+\.[\w-]*$/,
+};
+const matches =
+  (pattern: RegExp) =>
+  (value: unknown): boolean =>
+    typeof value === "string" && pattern.test(value);
+const nonEmpty = matches(/./s);
 const finite = (value: unknown): boolean => typeof value === "number" && Number.isFinite(value);
 // Each field of a record and its check; the first five are required.
 const FIELDS: [keyof Credentials, (value: unknown) => boolean][] = [
-  ["accessToken", nonEmpty],
+  ["accessToken", matches(TOKEN.accessToken)],
   ["tokenType", nonEmpty],
   ["issuer", nonEmpty],
   ["clientId", nonEmpty],
   ["obtainedAt", finite],
   ["expiresAt", finite],
-  ["refreshToken", nonEmpty],
-  ["idToken", nonEmpty],
+  ["refreshToken", matches(TOKEN.refreshToken)],
+  ["idToken", matches(TOKEN.idToken)],
   ["scope", (value) => typeof value === "string"],
 ];
 

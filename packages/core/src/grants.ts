@@ -170,7 +170,7 @@ export interface DeviceAuthorization {
   verificationUri: string;
   /** The same with the code in it, when the server offers one (S50). */
   verificationUriComplete?: string;
-  /** When the device code expires, ms since the epoch (S48). */
+  /** When the device code expires, ms since the epoch (S48): the server's `expires_in`, at most 1 h. */
   expiresAt: number;
   /** Seconds between polls: the server's `interval`, else 5 (S48). */
   interval: number;
@@ -211,7 +211,7 @@ export async function startDeviceAuthorization(
       deviceCode: body.device_code,
       userCode: body.user_code,
       verificationUri: body.verification_uri,
-      expiresAt: startedAt + body.expires_in * 1000,
+      expiresAt: startedAt + Math.min(body.expires_in, 3600) * 1000,
       interval: body.interval ?? 5,
     };
     if (body.verification_uri_complete) {
@@ -260,13 +260,15 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-const MAX_NETWORK_BACKOFF_SECONDS = 60;
+// The longest wait between two polls, whatever the server says (a setTimeout over 2^31 - 1 ms
+// would fire at once).
+const MAX_WAIT_SECONDS = 60;
 
 /**
  * Polls the token endpoint until the user has approved (RFC 8628 §3.4–3.5): waits `interval`
- * seconds between polls (never less than 1 s, so `interval=0` cannot spin), adds 5 s on
- * `slow_down` for this and every later poll (S49), keeps polling on `authorization_pending`,
- * backs off (doubling) on network failures, and stops with a coded error on `access_denied`,
+ * seconds between polls (never less than 1 s, so `interval=0` cannot spin, nor more than 60 s),
+ * adds 5 s on `slow_down` for this and every later poll (S49) up to those 60 s, keeps polling on
+ * `authorization_pending`, backs off (doubling, up to 60 s) on network failures, and stops with a coded error on `access_denied`,
  * `expired_token`, any other error, or when the device code expires (S48). Honours the signal.
  */
 export async function pollDeviceAuthorization(
@@ -278,6 +280,7 @@ export async function pollDeviceAuthorization(
   let interval = Math.max(1, authorization.interval);
   let networkBackoff = 0;
   for (let attempt = 1; ; attempt++) {
+    interval = Math.min(interval, MAX_WAIT_SECONDS);
     const wait = (networkBackoff || interval) * 1000;
     if (now() + wait >= authorization.expiresAt) throw deviceExpired();
     await sleep(wait, options.signal);
@@ -317,10 +320,7 @@ export async function pollDeviceAuthorization(
           : error;
       }
       if (error instanceof TransportError && error.code !== ErrorCode.ABORTED) {
-        networkBackoff = Math.min(
-          MAX_NETWORK_BACKOFF_SECONDS,
-          Math.max(interval, networkBackoff * 2),
-        );
+        networkBackoff = Math.min(MAX_WAIT_SECONDS, Math.max(interval, networkBackoff * 2));
         continue;
       }
       throw error;

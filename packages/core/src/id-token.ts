@@ -159,7 +159,9 @@ export async function verifyIdTokenSignature(
  * token whose claims it has validated: the signature (S43), `iat` not in the future beyond the
  * leeway (S43; oauth4webapi only checks that it is there) and, for an ID token from a refresh
  * (`previousIdToken` given), the same issuer, subject and audience as the login's (S46, OIDC
- * Core §12.2).
+ * Core §12.2). An ID token that {@link decodeJwtClaims} cannot decode is invalid: its strict
+ * compact form leaves oauth4webapi's decoder (which drops white space) nothing to read
+ * differently, so the claims checked here are the ones it validated.
  */
 export async function checkIdToken(
   server: ServerMetadata,
@@ -170,7 +172,8 @@ export async function checkIdToken(
 ): Promise<void> {
   // oauth4webapi has validated these very claims (iss, aud, exp, iat, sub) in processing `body`.
   const claims = decodeJwtClaims(body.id_token);
-  if (!claims) return;
+  if (body.id_token === undefined) return;
+  if (!claims) throw invalidIdToken("cannot be decoded");
   await verifyIdTokenSignature(server, body.id_token as string, client, transport);
   const previous = decodeJwtClaims(previousIdToken);
   const audience = (claims: { aud?: unknown }): string =>

@@ -1,17 +1,23 @@
 import * as oauth from "oauth4webapi";
 import * as z from "zod/mini";
 import { type ClientOptions, toOauthClient } from "./config.js";
-import type { Credentials } from "./credentials.js";
+import { type Credentials, TOKEN } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, LoginRequiredError, ProtocolError } from "./errors.js";
 import { clientTransport, mapOauthError } from "./http.js";
 import { checkIdToken, withSafeIdTokenAlgorithms } from "./id-token.js";
 import { escapeText } from "./redact.js";
 
+// One refine for every check: zod's own checks (minLength, gte, regex) each cost bundle bytes.
+const matching = (pattern: RegExp): z.ZodMiniString<string> =>
+  z.string().check(z.refine((value) => pattern.test(value)));
+
 /**
  * The token response as the wire carries it (RFC 6749 §5.1), validated once, here (S32):
  * unknown fields are dropped, `access_token` and `token_type` are required, `expires_in` is
- * optional. `token_type` is compared case-insensitively.
+ * optional. `token_type` is compared case-insensitively. The tokens must be what a record may
+ * hold (at most 64 KiB; the access token VSCHAR without spaces, the refresh token VSCHAR, the
+ * ID token a compact JWS), `scope` at most 64 KiB too.
  */
 export const TokenResponseSchema: z.ZodMiniObject<{
   access_token: z.ZodMiniString<string>;
@@ -21,12 +27,12 @@ export const TokenResponseSchema: z.ZodMiniObject<{
   id_token: z.ZodMiniOptional<z.ZodMiniString<string>>;
   scope: z.ZodMiniOptional<z.ZodMiniString<string>>;
 }> = z.object({
-  access_token: z.string().check(z.minLength(1)),
-  token_type: z.string().check(z.minLength(1)),
-  expires_in: z.optional(z.number().check(z.gte(0))),
-  refresh_token: z.optional(z.string().check(z.minLength(1))),
-  id_token: z.optional(z.string().check(z.minLength(1))),
-  scope: z.optional(z.string()),
+  access_token: matching(TOKEN.accessToken),
+  token_type: matching(/./),
+  expires_in: z.optional(z.number().check(z.refine((value) => value >= 0))),
+  refresh_token: z.optional(matching(TOKEN.refreshToken)),
+  id_token: z.optional(matching(TOKEN.idToken)),
+  scope: z.optional(matching(/^.{0,65536}$/s)),
 });
 
 /** A validated token response. */
@@ -38,7 +44,10 @@ export interface ToCredentialsOptions {
   issuer: string;
   /** The client it was issued to. */
   clientId: string;
-  /** Receipt time in ms since the epoch; `expiresAt` = this + `expires_in` (S36). */
+  /**
+   * Receipt time in ms since the epoch; `expiresAt` = this + `expires_in` (S36), `expires_in`
+   * taken as at most 10 years (315 360 000 s).
+   */
   receivedAt: number;
   /** The scope that was asked for, used when the response does not name one (RFC 6749 §5.1). */
   requestedScope?: string | undefined;
@@ -46,11 +55,8 @@ export interface ToCredentialsOptions {
   previous?: Credentials | undefined;
 }
 
-/**
- * Validates a token response body and turns it into {@link Credentials}: the one place where
- * the wire's snake_case becomes latchkey's camelCase.
- */
-export function toCredentials(body: unknown, options: ToCredentialsOptions): Credentials {
+/** A token response validated by {@link TokenResponseSchema}, or an `INVALID_RESPONSE`. */
+function parseTokenResponse(body: unknown): TokenResponse {
   const parsed = z.safeParse(TokenResponseSchema, body);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => issue.path.join(".") || "body").join(", ");
@@ -66,6 +72,15 @@ export function toCredentials(body: unknown, options: ToCredentialsOptions): Cre
       `The token_type "${escapeText(response.token_type, 20)}" is not supported: only Bearer is.`,
     );
   }
+  return response;
+}
+
+/**
+ * Validates a token response body and turns it into {@link Credentials}: the one place where
+ * the wire's snake_case becomes latchkey's camelCase.
+ */
+export function toCredentials(body: unknown, options: ToCredentialsOptions): Credentials {
+  const response = parseTokenResponse(body);
   const credentials: Credentials = {
     accessToken: response.access_token,
     tokenType: "Bearer",
@@ -74,7 +89,8 @@ export function toCredentials(body: unknown, options: ToCredentialsOptions): Cre
     obtainedAt: options.receivedAt,
   };
   if (response.expires_in !== undefined) {
-    credentials.expiresAt = options.receivedAt + Math.round(response.expires_in * 1000);
+    credentials.expiresAt =
+      options.receivedAt + Math.round(Math.min(response.expires_in, 3.1536e8) * 1000);
   }
   const refreshToken = response.refresh_token ?? options.previous?.refreshToken;
   if (refreshToken !== undefined) credentials.refreshToken = refreshToken;
@@ -196,11 +212,12 @@ export async function postToken(
     copy = response.clone();
     const body = await oauth.processGenericTokenEndpointResponse(server, client, response);
     await checkIdToken(server, body, options.client, transport, previous?.idToken);
+    parseTokenResponse(body);
     return { body, receivedAt };
   } catch (error) {
     // A refresh answer refused here: the server may have rotated the refresh token already.
     const rotated = (await copy?.json().catch(() => 0))?.refresh_token;
-    if (typeof rotated === "string" && /^[\x20-\x7e]+$/.test(rotated)) {
+    if (typeof rotated === "string" && TOKEN.refreshToken.test(rotated)) {
       // Only a refresh has `saveRotated`, and `previous`.
       await options.saveRotated?.({ ...previous!, refreshToken: rotated, expiresAt: receivedAt });
     }

@@ -21,7 +21,7 @@ import {
   type TokenStore,
 } from "@latchkey/core/store";
 import { randomHex, sha256Hex } from "./digest.js";
-import { recordKey, serializeForStore } from "./record.js";
+import { MAX_RECORD_BYTES, recordKey, serializeForStore } from "./record.js";
 
 /** Options of {@link FileTokenStore}. */
 export interface FileTokenStoreOptions {
@@ -48,9 +48,6 @@ export function setFileStoreTestHooks(store: FileTokenStore, hooks: FileStoreTes
 
 /** Temporary files older than this are leftovers of a crashed write and are removed. */
 const STALE_TEMP_MS = 60_000;
-
-/** Records larger than this are not credentials. */
-const MAX_RECORD_BYTES = 1024 * 1024;
 
 /**
  * A {@link TokenStore} that keeps each credential set in its own file: the announced fallback

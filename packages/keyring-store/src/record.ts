@@ -7,26 +7,39 @@ import {
   serializeCredentials,
 } from "@latchkey/core/store";
 
+/** The largest record a store writes, and reads: 1 MiB of UTF-8 (the file store's limit). */
+export const MAX_RECORD_BYTES: number = 1024 * 1024;
+
 /**
  * Serializes credentials and checks that the record reads back, so that a store never writes
- * something it would later report as corrupt. With `key`, the record also carries the key it is
- * stored under (`"key": {issuer, clientId, profile}`), so that a store whose entry names are
- * hashes can list what it holds; readers ignore the field (core reads only its own fields), so
- * older versions read such records as before.
+ * something it would later report as corrupt: what `parseStoredCredentials` accepts (core's
+ * limits on tokens: printable ASCII, at most 64 KiB each) and at most {@link MAX_RECORD_BYTES}.
+ * With `key`, the record also carries the key it is stored under (`"key": {issuer, clientId,
+ * profile}`), so that a store whose entry names are hashes can list what it holds; readers
+ * ignore the field (core reads only its own fields), so older versions read such records as
+ * before.
  */
 export function serializeForStore(credentials: Credentials, key?: CredentialKey): string {
-  const text = serializeCredentials(credentials);
+  let text = serializeCredentials(credentials);
+  if (key !== undefined) {
+    const { issuer, clientId, profile } = key;
+    text = JSON.stringify({ ...(JSON.parse(text) as object), key: { issuer, clientId, profile } });
+  }
   try {
     parseStoredCredentials(text);
   } catch {
     throw new StoreError(
       ErrorCode.STORE_CORRUPT,
-      "The credentials to store are incomplete (an empty token, issuer or client id?); nothing was written.",
+      "The credentials to store are incomplete or malformed (an empty token, issuer or client id, or a token with other than printable ASCII?); nothing was written.",
     );
   }
-  if (key === undefined) return text;
-  const { issuer, clientId, profile } = key;
-  return JSON.stringify({ ...(JSON.parse(text) as object), key: { issuer, clientId, profile } });
+  if (Buffer.byteLength(text) > MAX_RECORD_BYTES) {
+    throw new StoreError(
+      ErrorCode.STORE_CORRUPT,
+      "The credentials to store are over 1 MiB, more than a store reads back; nothing was written.",
+    );
+  }
+  return text;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>

@@ -94,7 +94,7 @@ describeRealKeyring("the real keyring (gnome-keyring in a private D-Bus session)
       const limited = windowsSized(backend(name));
       const service = testService(backend(name));
       const store = new KeyringTokenStore({ backend: limited, service, maxEntryLength: 1280 });
-      const credentials = fullCredentials({ idToken: "i".repeat(10 * 1024) });
+      const credentials = fullCredentials({ idToken: `h.${"i".repeat(10 * 1024)}.s` });
       await store.set(keyA, credentials);
       expect(limited.largest).toBeLessThanOrEqual(2560);
       expect(limited.largest).toBeGreaterThan(2000);
@@ -116,7 +116,7 @@ describeRealKeyring("the real keyring (gnome-keyring in a private D-Bus session)
     const real = backend("keytar");
     const service = testService(real);
     const store = new KeyringTokenStore({ backend: real, service, maxEntryLength: 1280 });
-    await store.set(keyA, fullCredentials({ idToken: "j".repeat(5000) }));
+    await store.set(keyA, fullCredentials({ idToken: `h.${"j".repeat(5000)}.s` }));
     const header = (await real.getPassword(service, credentialKeyId(keyA))) ?? "";
     const [, count, generation] = header.split(" ");
     expect(Number(count)).toBeGreaterThan(1);

@@ -13,7 +13,8 @@ const account = credentialKeyId(keyA);
 
 /** Credentials whose record is about `size` characters long (a big ID token). */
 function bigCredentials(size: number, seed = "x") {
-  return fullCredentials({ idToken: seed.repeat(size).slice(0, size) });
+  // A long ID token in compact JWS form, as the record reader requires (issue 13).
+  return fullCredentials({ idToken: `h.${seed.repeat(size).slice(0, size - 4)}.s` });
 }
 
 describe("KeyringTokenStore with a fake backend", () => {

@@ -98,7 +98,7 @@ describeRealKeyring("KeyringTokenStore.list on the real keyring", () => {
       expect(await store.list()).toEqual([]);
       for (const key of keys) await store.set(key, fullCredentials({ clientId: key.clientId }));
       // A record long enough to be split into chunk entries.
-      const chunked = fullCredentials({ idToken: "i".repeat(5000) });
+      const chunked = fullCredentials({ idToken: `h.${"i".repeat(5000)}.s` });
       await store.set(keyA, chunked);
       await other.set(keyA, fullCredentials());
       const listed = (await store.list()).sort(byId);
