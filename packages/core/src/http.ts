@@ -13,14 +13,6 @@ import { escapeText, redactUrl } from "./redact.js";
 /** @internal What the transport of a client is made of. */
 export type TransportClient = Pick<ClientOptions, "fetch" | "requestTimeoutMs">;
 
-/** The default per-request timeout: a server that never answers must not hang a CLI (S30). */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-
-function isJson(response: Response): boolean {
-  const type = response.headers.get("content-type") ?? "";
-  return /^application\/([\w.+-]*\+)?json\b/i.test(type.trim());
-}
-
 /**
  * @internal The one rule for an error answer (HTTP 4xx or 5xx) of the token endpoint, whatever the grant
  * (code, refresh, device polling, client credentials, token exchange), and of the revocation
@@ -73,8 +65,10 @@ export function classifyTokenEndpointFailure(
     );
   }
   const oauth: OAuthErrorDetails = { error, status };
-  if (typeof description === "string") oauth.errorDescription = description;
-  const text = sanitizeDescription(oauth.errorDescription);
+  const text = sanitizeDescription(
+    // biome-ignore lint/suspicious/noAssignInExpressions: kept only when a string, in fewer bytes
+    typeof description === "string" ? (oauth.errorDescription = description) : "",
+  );
   return new ProtocolError(
     /^(invalid|unauthorized)_client$/.test(error)
       ? ErrorCode.INVALID_CLIENT
@@ -86,73 +80,90 @@ export function classifyTokenEndpointFailure(
   );
 }
 
+type Cause = { cause?: { code?: unknown }; message?: string } | undefined;
+
 /**
- * @internal Wraps the transport: network failures become {@link TransportError}s, and 5xx or
- * non-JSON error pages become `SERVER_ERROR` before any parser sees them (defect 16). With
- * `what` (a request to the token or revocation endpoint), an error answer to a POST is decided
- * by {@link classifyTokenEndpointFailure} instead.
+ * @internal Wraps the transport: one deadline (`requestTimeoutMs`) for the whole exchange, body
+ * included, and at most 1 MB of body (decompressed: what the stream yields), or a
+ * {@link TransportError} `TIMEOUT` / `INVALID_RESPONSE` that aborts the request; network failures
+ * become {@link TransportError}s, and 5xx or non-JSON error pages become `SERVER_ERROR` before any
+ * parser sees them (defect 16). With `what` (a request to the token or revocation endpoint), an
+ * error answer to a POST is decided by {@link classifyTokenEndpointFailure} instead.
  */
 export function guardedFetch(client: TransportClient, what?: string): FetchLike {
   const base: FetchLike = client.fetch ?? ((input, init) => fetch(input, init));
-  const timeoutMs = client.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // By default 30 s: a server that never answers must not hang a CLI (S30).
+  const timeoutMs = client.requestTimeoutMs ?? 30_000;
   return async (input, init) => {
-    const target = input instanceof Request ? input.url : input;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const target = redactUrl((input as Request).url ?? input);
+    const controller = new AbortController();
+    const abort = (code: ErrorCode, message: string): void =>
+      controller.abort(new TransportError(code, message));
+    // A timer, not AbortSignal.timeout: on Node 20 that one, combined by AbortSignal.any, stops
+    // firing once garbage collected; this timer holds the controller until it fires or is cleared.
+    const timer = setTimeout(
+      abort,
+      timeoutMs,
+      ErrorCode.TIMEOUT,
+      `${target} did not answer within ${timeoutMs / 1000} s.`,
+    );
+    // As with AbortSignal.timeout in Node: an open connection keeps the process alive, not this.
+    (timer as unknown as { unref?(): void }).unref?.();
+    init?.signal?.addEventListener("abort", () =>
+      abort(ErrorCode.ABORTED, `${target}: cancelled.`),
+    );
     let response: Response;
     try {
-      response = await base(input, { ...init, signal });
-    } catch (cause) {
-      if (cause instanceof LatchkeyError) throw cause;
-      const name = (cause as { name?: unknown } | null)?.name;
-      if (name === "TimeoutError") {
-        throw new TransportError(
-          ErrorCode.TIMEOUT,
-          `${redactUrl(target)} did not answer within ${Math.round(timeoutMs / 1000)} s.`,
-          { cause },
-        );
-      }
-      if (name === "AbortError") {
-        throw new TransportError(
-          ErrorCode.ABORTED,
-          `The request to ${redactUrl(target)} was cancelled.`,
-          { cause },
-        );
-      }
-      throw new TransportError(
-        ErrorCode.NETWORK_ERROR,
-        `Could not reach ${redactUrl(target)}: ${describeCause(cause)}.`,
-        { cause },
+      response = await base(input, { ...init, signal: controller.signal });
+    } catch (error) {
+      // Cancelled or timed out: the reason, whatever the transport threw.
+      const cause = controller.signal.reason ?? error;
+      throw cause instanceof LatchkeyError
+        ? cause
+        : new TransportError(
+            ErrorCode.NETWORK_ERROR,
+            // undici's `cause.code` (ECONNREFUSED, ...), or the message.
+            `Could not reach ${target}: ${escapeText(`${(cause as Cause)?.cause?.code ?? (cause as Cause)?.message}`)}.`,
+            { cause },
+          );
+    }
+    let size = 0;
+    response = new Response(
+      // An abort errors the body with its reason; past 1 MB, the pipe cancels the body.
+      response.body?.pipeThrough(
+        new TransformStream({
+          transform(chunk, stream) {
+            size += chunk.length;
+            if (size >> 20) abort(ErrorCode.INVALID_RESPONSE, `${target} sent over 1 MB.`);
+            stream.enqueue(chunk);
+          },
+        }),
+      ),
+      response,
+    );
+    const { status, headers } = response;
+    if (what && init?.body && status > 399) {
+      throw classifyTokenEndpointFailure(
+        status,
+        headers,
+        await response.json().catch(() => 0),
+        what,
       );
     }
-    if (what && init?.body && response.status > 399) {
-      const body = await response.json().catch(() => 0);
-      throw classifyTokenEndpointFailure(response.status, response.headers, body, what);
-    }
     if (
-      response.status > 499 ||
-      (response.status > 399 &&
-        !isJson(response) &&
-        !response.headers.has("www-authenticate") &&
-        response.status !== 404)
+      status > 499 ||
+      (status > 399 &&
+        !/^application\/(\S*\+)?json\b/i.test(`${headers.get("content-type")}`) &&
+        !headers.has("www-authenticate") &&
+        status !== 404)
     ) {
       throw new TransportError(
         ErrorCode.SERVER_ERROR,
-        `${redactUrl(target)} answered HTTP ${response.status}; try again later.`,
+        `${target} got HTTP ${status}; try again later.`,
       );
     }
     return response;
   };
-}
-
-function describeCause(cause: unknown): string {
-  if (cause instanceof Error) {
-    const inner = (cause as { cause?: unknown }).cause;
-    const code = (inner as { code?: unknown } | undefined)?.code;
-    if (typeof code === "string") return code;
-    return cause.message.replace(/\s+/g, " ").slice(0, 120);
-  }
-  return "unknown error";
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: oauth4webapi's method and body types vary per call
@@ -174,13 +185,12 @@ export function clientTransport(
   signal?: AbortSignal,
   what?: string,
 ): OauthRequestOptions {
-  const result: OauthRequestOptions = {
+  return {
     [oauth.customFetch]: guardedFetch(client, what) as OauthFetch,
     // Endpoint URLs are checked by checkEndpointUrl (S20) before any request is made.
     [oauth.allowInsecureRequests]: true,
-  };
-  if (signal) result.signal = signal;
-  return result;
+    signal,
+  } as OauthRequestOptions;
 }
 
 /** @internal A GET through a guarded transport (never following a redirect, S22). */
@@ -189,9 +199,11 @@ export function httpGet(
   url: string,
   headers: Record<string, string>,
 ): Promise<Response> {
-  const init: RequestInit = { headers, redirect: "manual" };
-  if (transport.signal) init.signal = transport.signal;
-  return transport[oauth.customFetch](url, init as never);
+  return transport[oauth.customFetch](url, {
+    headers,
+    redirect: "manual",
+    signal: transport.signal,
+  } as never);
 }
 
 /**
@@ -201,13 +213,18 @@ export function httpGet(
 export const sanitizeDescription = (text: string | undefined): string =>
   escapeText(text ?? "", 300);
 
-/** @internal The error for a body that is not JSON: the server's fault, retryable like a 5xx. */
-export const notJson = (what: string, cause?: unknown): TransportError =>
-  new TransportError(
-    ErrorCode.SERVER_ERROR,
-    `The ${what} got a response that is not JSON; try again later.`,
-    { cause },
-  );
+/**
+ * @internal The error for a body that is not JSON: the server's fault, retryable like a 5xx; or
+ * `cause` itself when it is a latchkey error (a body that broke a limit: time, size).
+ */
+export const notJson = (what: string, cause?: unknown): LatchkeyError =>
+  cause instanceof LatchkeyError
+    ? cause
+    : new TransportError(
+        ErrorCode.SERVER_ERROR,
+        `The ${what} got a response that is not JSON; try again later.`,
+        { cause },
+      );
 
 /** @internal The JSON object a response carries, `{}` for other JSON (see {@link notJson}). */
 export async function readJson(response: Response, what: string): Promise<Record<string, unknown>> {
@@ -236,8 +253,9 @@ export function mapOauthError(error: unknown, what: string): unknown {
     );
   }
   const code = (error as { code?: unknown } | null)?.code;
+  // The cause of a PARSE_ERROR may be a body that broke a limit (time, size).
   if (code === oauth.PARSE_ERROR || code === oauth.RESPONSE_IS_NOT_JSON)
-    return notJson(what, error);
+    return notJson(what, (error as Error).cause);
   if (
     error instanceof oauth.OperationProcessingError ||
     error instanceof oauth.UnsupportedOperationError ||

@@ -16,6 +16,12 @@ export {
   UNTRUSTED_AUDIENCE,
   WRONG_ISSUER_SUFFIX,
 } from "./faults.js";
+export {
+  type HostileExchange,
+  type HostileMode,
+  type HostileServer,
+  startHostileServer,
+} from "./hostile.js";
 export type { FakeIssueTokensOptions, FakeTokenResponse } from "./issue-tokens.js";
 export {
   type RunningFakeAuthorizationServer,
