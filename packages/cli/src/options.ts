@@ -29,7 +29,8 @@ export const collect = (value: string, previous: string[] | undefined): string[]
 
 /**
  * The groups of common options: what to log in to (`server`, `client`), what to ask for
- * (`request`), how to log in (`login`), TLS (`tls`), where credentials live (`store`) and how
+ * (`request`), how to log in (`login`), TLS and request time limits (`tls`), where credentials live
+ * (`store`) and how
  * much to say (`output`). Each command's help lists the groups it uses. The flags of the other
  * groups are still accepted and ignored (hidden from its help): every command takes the common
  * flags (docs/cli.md), so that one set of flags, say in a shell alias, works with every command.
@@ -151,7 +152,15 @@ const OPTIONS: [OptionGroup, (requireClient: boolean) => Option][] = [
     () => envOption("--insecure-skip-tls-verify", "do not verify TLS certificates (dangerous)"),
   ],
   ["login", () => envOption("--no-browser", "never open a browser; print the URL and wait")],
-  ["login", () => envOption("--timeout <seconds>", "how long to wait for the user (default 180)")],
+  // Also the limit of each request (at most 30 s): refresh and logout use it too.
+  [
+    "tls",
+    () =>
+      envOption(
+        "--timeout <seconds>",
+        "how long to wait for the user (default 180); each request gets at most 30 s of it",
+      ),
+  ],
   ["store", () => envOption("--profile <name>", 'credentials profile (default "default")')],
   ["store", () => envOption("--store <kind>", "auto | keyring | file | memory (default auto)")],
   ["store", () => envOption("--store-dir <dir>", "file store directory")],

@@ -13,7 +13,6 @@ const LOGIN_ONLY = [
   "--port",
   "--redirect-uri",
   "--auth-param",
-  "--timeout",
   "--command",
   "--copy-auth-params-to-token-request",
   "--device-authorization-endpoint",
@@ -65,7 +64,7 @@ describe("per-command --help", () => {
   it("a common flag a command does not list is accepted and ignored, from every source", async () => {
     for (const [command, flag] of [
       ["refresh", "--flow=device"],
-      ["logout", "--timeout=5"],
+      ["logout", "--browser-command=x"],
       ["status", "--port=8080"],
       ["status", "--client-secret=s"],
       ["refresh", "--redirect-uri=http://127.0.0.1:1/cb"],
