@@ -119,12 +119,22 @@ describe("point 2: a poisoned token response or record (real bin)", () => {
     expect(idp.requests).toHaveLength(0);
   });
 
-  it("a 2 MB access token: the login fails with exit 3, nothing is stored, the token is never printed", async () => {
-    rewriteTokens({ access_token: "A".repeat(2 * 1024 * 1024) });
+  it("a 100 KB access token: the login fails with exit 3, nothing is stored, the token is never printed", async () => {
+    rewriteTokens({ access_token: "A".repeat(100 * 1024) });
     const result = await login();
     expect(result.code).toBe(3);
     clean(result);
     expect(result.stderr).toContain("The token response is invalid (access_token)");
+    expect(result.stderr).not.toContain("AAAAAAAA");
+    expect((await latchkey(common("status"))).code).toBe(4);
+  });
+
+  it("a 2 MB access token: the response is cut at 1 MB (exit 5), nothing is stored or printed", async () => {
+    rewriteTokens({ access_token: "A".repeat(2 * 1024 * 1024) });
+    const result = await login();
+    expect(result.code).toBe(5);
+    clean(result);
+    expect(result.stderr).toContain("sent over 1 MB");
     expect(result.stderr).not.toContain("AAAAAAAA");
     expect((await latchkey(common("status"))).code).toBe(4);
   });

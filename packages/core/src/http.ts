@@ -109,8 +109,13 @@ export function guardedFetch(client: TransportClient, what?: string): FetchLike 
     );
     // As with AbortSignal.timeout in Node: an open connection keeps the process alive, not this.
     (timer as unknown as { unref?(): void }).unref?.();
-    init?.signal?.addEventListener("abort", () =>
-      abort(ErrorCode.ABORTED, `${target}: cancelled.`),
+    // The controller as the options: its `signal` removes the listener once it aborts, which ends
+    // every exchange (below), so that a long-lived caller's signal does not collect one listener
+    // per request (Node warns past 10).
+    init?.signal?.addEventListener(
+      "abort",
+      () => abort(ErrorCode.ABORTED, `${target}: cancelled.`),
+      controller,
     );
     let response: Response;
     try {
@@ -118,6 +123,7 @@ export function guardedFetch(client: TransportClient, what?: string): FetchLike 
     } catch (error) {
       // Cancelled or timed out: the reason, whatever the transport threw.
       const cause = controller.signal.reason ?? error;
+      controller.abort();
       throw cause instanceof LatchkeyError
         ? cause
         : new TransportError(
@@ -137,6 +143,8 @@ export function guardedFetch(client: TransportClient, what?: string): FetchLike 
             if (size >> 20) abort(ErrorCode.INVALID_RESPONSE, `${target} sent over 1 MB.`);
             stream.enqueue(chunk);
           },
+          // The body is read: the exchange is over.
+          flush: () => controller.abort(),
         }),
       ),
       response,

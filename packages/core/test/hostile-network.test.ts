@@ -1,5 +1,6 @@
 // Issue 13, points 1 and 8: every network read ends within its deadline (headers and body) and
 // within 1 MB of decompressed body, against a hostile server over real loopback sockets.
+import { getEventListeners } from "node:events";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { type HostileServer, startHostileServer } from "@latchkey/testing";
@@ -129,6 +130,19 @@ describe("point 1: the deadline covers the whole exchange, body included", () =>
     });
     const metadata = await resolveServer(client, { cache: false });
     expect(metadata.token_endpoint).toBe(`${hostile.url}/token`);
+  });
+
+  it("a long-lived caller's signal keeps no listener once each exchange's body is read", async () => {
+    hostile.route("/.well-known/oauth-authorization-server", {
+      kind: "json",
+      body: { issuer: hostile.url, token_endpoint: `${hostile.url}/token` },
+    });
+    // One signal for a whole CLI run (Ctrl-C), many requests (a device flow polls for minutes):
+    // Node warns past 10 listeners on one signal.
+    const controller = new AbortController();
+    for (let i = 0; i < 12; i++)
+      await resolveServer(client, { cache: false, signal: controller.signal });
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 });
 
