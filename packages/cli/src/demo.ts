@@ -1,10 +1,9 @@
-import type { ServerMetadata } from "@latchkey/core";
 import { ConfigurationError, ErrorCode } from "@latchkey/core/store";
 import { MemoryTokenStore } from "@latchkey/keyring-store";
 import { resolveConfig } from "./config.js";
 import { printable } from "./output.js";
-import type { Context, Opener, Session } from "./session.js";
-import { formatSummary, summarize } from "./summary.js";
+import { type Context, lazyServer, type Opener, type Session, summaryOf } from "./session.js";
+import { formatSummary } from "./summary.js";
 
 /** The flags `latchkey demo` takes: how it shows itself, nothing that points it elsewhere. */
 export interface DemoFlags {
@@ -35,16 +34,10 @@ export async function runDemo(flags: DemoFlags, _command: unknown, ctx: Context)
       ...(flags.browserCommand === undefined ? {} : { browserCommand: flags.browserCommand }),
       ...(flags.browser === false ? { browser: false } : {}),
     });
-    let discovered: Promise<ServerMetadata> | undefined;
     const session: Session = {
       config,
       store: new MemoryTokenStore(),
-      server: () => {
-        discovered ??= import("./flows.js").then(({ resolveServer }) =>
-          resolveServer(config.client, { signal: ctx.signal }),
-        );
-        return discovered;
-      },
+      server: lazyServer(config, ctx),
       lock: undefined,
     };
     ctx.out.debug("demo: the embedded server, a memory store; no config, profile or LATCHKEY_*");
@@ -64,13 +57,7 @@ export async function runDemo(flags: DemoFlags, _command: unknown, ctx: Context)
     }
     const credentials = await interactive(session, ctx, "browser", opener);
     await session.store.set(config.key, credentials);
-    const summary = summarize(await session.store.get(config.key), {
-      profile: config.key.profile,
-      issuer: config.key.issuer,
-      clientId: config.key.clientId,
-      store: session.store.kind,
-      now: Date.now(),
-    });
+    const summary = summaryOf(session, await session.store.get(config.key));
     ctx.out.data(flags.json ? JSON.stringify(summary) : formatSummary(summary));
   } finally {
     await idp.close();

@@ -66,8 +66,20 @@ export async function prepare(
     ctx.out,
   );
   ctx.out.debug(`store: ${store.kind}; profile: ${config.key.profile}; flow: ${config.flow}`);
+  const server = lazyServer(config, ctx);
+  const lockOptions: Parameters<typeof createCredentialLock>[0] = { env: ctx.env };
+  if (config.storeDir !== undefined) lockOptions.directory = config.storeDir;
+  const lock = store.kind === "memory" ? undefined : createCredentialLock(lockOptions);
+  return { config, store, server, lock };
+}
+
+/**
+ * @internal The server of these settings, discovered on first use only (a valid stored token needs
+ * none) and once per command.
+ */
+export function lazyServer(config: ResolvedConfig, ctx: Context): () => Promise<ServerMetadata> {
   let discovered: Promise<ServerMetadata> | undefined;
-  const server = (): Promise<ServerMetadata> => {
+  return () => {
     discovered ??= (async () => {
       const started = Date.now();
       // The protocol core's discovery, loaded only when a server is asked for.
@@ -80,10 +92,6 @@ export async function prepare(
     })();
     return discovered;
   };
-  const lockOptions: Parameters<typeof createCredentialLock>[0] = { env: ctx.env };
-  if (config.storeDir !== undefined) lockOptions.directory = config.storeDir;
-  const lock = store.kind === "memory" ? undefined : createCredentialLock(lockOptions);
-  return { config, store, server, lock };
 }
 
 /** @internal The summary (no secrets) of the session's credentials, as `login` and `status` print it. */
