@@ -1,156 +1,35 @@
-import { createInterface } from "node:readline";
 import {
-  type AwaitingCallbackState,
   beginAuthorization,
-  type CallbackVerdict,
-  type ClientOptions,
   type CodeReceivedState,
   type Credentials,
   ErrorCode,
   exchangeCode,
   LatchkeyError,
-  ProtocolError,
   pollDeviceAuthorization,
-  type ServerMetadata,
   startDeviceAuthorization,
   TransportError,
 } from "@latchkey/core";
 import { judgePastedCallback } from "@latchkey/core/callback";
-import { browserUnavailableReason, type OpenBrowserOptions, openBrowser } from "./browser.js";
+import { browserUnavailableReason, openBrowser } from "./browser.js";
 import { type CallbackServerOptions, startCallbackServer } from "./callback-server.js";
-import type { ResultPageOptions } from "./pages.js";
+import type {
+  BrowserLoginOptions,
+  InteractiveLoginOptions,
+  LoginEvent,
+  LoginMode,
+} from "./login-types.js";
+import { readPastes } from "./paste-input.js";
 import { escapeTerminal } from "./terminal.js";
 
-/** The events of a loopback login that both {@link loginWithBrowser} and {@link interactiveLogin} report. */
-export type LoopbackPromptEvent =
-  | { type: "listening"; redirectUri: string }
-  | {
-      type: "authorization-url";
-      /** Where the user must go. Holds `state`: show it only as the user's prompt, never in logs. */
-      url: string;
-      /** Whether latchkey will try to open a browser for it. */
-      opening: boolean;
-    }
-  | { type: "browser-opened" };
-
-/** What {@link loginWithBrowser} reports while it works, so that a CLI can print it. */
-export type BrowserLoginEvent =
-  | LoopbackPromptEvent
-  | { type: "browser-failed"; error: LatchkeyError }
-  | { type: "callback-received" }
-  | { type: "token-exchanged" };
-
-/** How {@link interactiveLogin} reaches the user (CLI `--flow`). */
-export type LoginMode = "auto" | "browser" | "paste" | "device";
-
-/**
- * What {@link interactiveLogin} reports while it works. Libraries never print: the CLI turns
- * these into lines on stderr. Only `authorization-url.url` holds a secret-adjacent value
- * (`state`); it is meant for the user's prompt, never for logs (S42). Every string that came
- * from the authorization server is already escaped for a terminal (S50).
- */
-export type LoginEvent =
-  | {
-      /** The mode in use; with `auto`, `reason` says why no browser is used. */
-      type: "mode";
-      mode: Exclude<LoginMode, "auto">;
-      reason?: string;
-    }
-  | {
-      /** Another login with the same issuer, client and request was running: this call shares it. */
-      type: "joined";
-    }
-  | LoopbackPromptEvent
-  | {
-      /** The browser could not be opened (`BROWSER_FAILED`); the login goes on. */
-      type: "browser-failed";
-      error: LatchkeyError;
-      /** Whether a pasted redirect address is now accepted as well. */
-      pasteAccepted: boolean;
-    }
-  | {
-      /** Ask the user to paste the address the browser ended on. */
-      type: "paste-prompt";
-      /** The redirect URI the pasted address starts with. */
-      redirectUri: string;
-      attempt: number;
-      maxAttempts: number;
-    }
-  | {
-      /** A paste was refused; `reason` says why (never echoes the paste). */
-      type: "paste-rejected";
-      reason: string;
-      code: LatchkeyError["code"];
-      attemptsLeft: number;
-    }
-  | {
-      /** Device flow: what the user must enter where (escaped for the terminal, S50). */
-      type: "device-code";
-      userCode: string;
-      verificationUri: string;
-      /** The address with the code in it, when the server gave one. */
-      verificationUriComplete?: string;
-      /** When the code expires, ms since the epoch. */
-      expiresAt: number;
-      /** Whether latchkey will try to open a browser on it. */
-      opening: boolean;
-    }
-  | { type: "device-poll"; attempt: number; interval: number }
-  | { type: "callback-received"; via: "loopback" | "paste" }
-  | { type: "token-exchanged" };
-
-/** The callback server options a login passes through. */
-export type LoginCallbackOptions = Pick<
-  CallbackServerOptions,
-  "host" | "port" | "path" | "maxRequests"
->;
-
-/** Options of {@link loginWithBrowser}. */
-export interface BrowserLoginOptions extends ResultPageOptions {
-  /** The client. */
-  client: ClientOptions;
-  /** The authorization server (from core's `resolveServer`). */
-  server: ServerMetadata;
-  /** The callback server: host, port (or list), path, request limit. */
-  callback?: LoginCallbackOptions;
-  /** How long to wait for the user, in ms. Default 180 000 (S30). */
-  timeoutMs?: number;
-  /** Cancels the login and frees the port. */
-  signal?: AbortSignal;
-  /**
-   * How to open the browser (S5): options for {@link openBrowser}, a function that opens a URL,
-   * or `false` to only report the URL (`--no-browser`).
-   */
-  browser?: false | OpenBrowserOptions | ((url: string) => Promise<void>);
-  /** Progress reports. */
-  onEvent?: (event: BrowserLoginEvent) => void;
-}
-
-/** Options of {@link interactiveLogin}. */
-export interface InteractiveLoginOptions extends Omit<BrowserLoginOptions, "onEvent"> {
-  /**
-   * `auto` (default): the browser when one can be opened, else the device flow when the server
-   * offers it, else paste. `browser`: loopback callback + browser. `paste`: loopback callback +
-   * a pasted redirect address. `device`: RFC 8628.
-   */
-  mode?: LoginMode;
-  /**
-   * Where pasted redirect addresses are read from, one per line. Default `process.stdin` in
-   * paste mode; after a browser failure, `process.stdin` only when it is a terminal.
-   */
-  input?: NodeJS.ReadableStream;
-  /** How many pastes may be refused before the login fails. Default 3. */
-  maxPasteAttempts?: number;
-  /** Device flow: waits between polls (abortable); injectable for tests. Default a timer. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /**
-   * Share one login among concurrent calls for the same issuer, client and request (scopes,
-   * audience, resources) in this process. Default true.
-   */
-  singleFlight?: boolean;
-  /** Progress reports. */
-  onEvent?: (event: LoginEvent) => void;
-}
+export type {
+  BrowserLoginEvent,
+  BrowserLoginOptions,
+  InteractiveLoginOptions,
+  LoginCallbackOptions,
+  LoginEvent,
+  LoginMode,
+  LoopbackPromptEvent,
+} from "./login-types.js";
 
 type Opener = NonNullable<BrowserLoginOptions["browser"]>;
 
@@ -172,105 +51,6 @@ function serverOptions(options: InteractiveLoginOptions): CallbackServerOptions 
 // Paste
 
 export { judgePastedCallback } from "@latchkey/core/callback";
-
-interface LineSource {
-  next(): Promise<string | undefined>;
-  close(): void;
-}
-
-function lines(input: NodeJS.ReadableStream): LineSource {
-  const rl = createInterface({ input, terminal: false, crlfDelay: Number.POSITIVE_INFINITY });
-  const queue: string[] = [];
-  const waiters: ((line: string | undefined) => void)[] = [];
-  let ended = false;
-  rl.on("line", (line) => {
-    const waiter = waiters.shift();
-    if (waiter) waiter(line);
-    else if (queue.length < 16) queue.push(line);
-  });
-  rl.on("close", () => {
-    ended = true;
-    for (const waiter of waiters.splice(0)) waiter(undefined);
-  });
-  return {
-    next: () => {
-      const line = queue.shift();
-      if (line !== undefined) return Promise.resolve(line);
-      if (ended) return Promise.resolve(undefined);
-      return new Promise((resolve) => waiters.push(resolve));
-    },
-    close: () => rl.close(),
-  };
-}
-
-/** Reads pastes until one is accepted; `undefined` when the input ended (and `eofFails` is off) or `stop` fired. */
-async function readPastes(args: {
-  input: NodeJS.ReadableStream;
-  state: AwaitingCallbackState;
-  maxAttempts: number;
-  emit: (event: LoginEvent) => void;
-  stop: AbortSignal;
-  eofFails: boolean;
-}): Promise<CodeReceivedState | undefined> {
-  const source = lines(args.input);
-  const onStop = (): void => source.close();
-  args.stop.addEventListener("abort", onStop, { once: true });
-  try {
-    let lastCode: LatchkeyError["code"] = ErrorCode.CALLBACK_INVALID;
-    for (let attempt = 1; attempt <= args.maxAttempts; ) {
-      args.emit({
-        type: "paste-prompt",
-        redirectUri: args.state.redirectUri,
-        attempt,
-        maxAttempts: args.maxAttempts,
-      });
-      let verdict: CallbackVerdict | undefined;
-      do {
-        const line = await source.next();
-        if (args.stop.aborted) return undefined;
-        if (line === undefined) {
-          if (!args.eofFails) return undefined;
-          // End of input is a login not completed (exit 3), not an interrupt (130).
-          throw new ProtocolError(
-            ErrorCode.CALLBACK_INVALID,
-            "No redirect address was pasted: the input ended before one was entered; the login was not completed.",
-          );
-        }
-        verdict = judgePastedCallback(args.state, line);
-      } while (verdict === undefined);
-      switch (verdict.outcome) {
-        case "accepted":
-          return verdict.next;
-        case "failed":
-          throw verdict.error;
-        case "ignored":
-          lastCode = verdict.error.code;
-          args.emit({
-            type: "paste-rejected",
-            reason: verdict.error.message,
-            code: verdict.error.code,
-            attemptsLeft: args.maxAttempts - attempt,
-          });
-          attempt++;
-          break;
-        default: {
-          const unreachable: never = verdict;
-          return unreachable;
-        }
-      }
-    }
-    throw new ProtocolError(
-      lastCode,
-      `No valid redirect address was pasted in ${args.maxAttempts} attempts; run the login again.`,
-    );
-  } finally {
-    args.stop.removeEventListener("abort", onStop);
-    source.close();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Authorization code (browser and paste)
 
 interface CodePlan {
   /** Open the browser on the authorization URL. */
