@@ -6,7 +6,6 @@ import {
   type Credentials,
   credentialKeyId,
   ErrorCode,
-  parseStoredCredentials,
   type StoredCredentials,
   StoreError,
   type TokenStore,
@@ -19,6 +18,16 @@ import {
   keyringUnavailable,
   openKeyringBackend,
 } from "./backend.js";
+import {
+  type ChunkHeader,
+  chunkAccount,
+  HEADER_PREFIX,
+  headerOf,
+  MIN_ENTRY_LENGTH,
+  parse,
+  parseHeader,
+  toAscii,
+} from "./chunks.js";
 import { randomHex, sha256Hex } from "./digest.js";
 import { directReadKeytarBackend } from "./direct-read.js";
 import { keyFromId, serializeForStore } from "./record.js";
@@ -42,19 +51,12 @@ export interface KeyringTokenStoreOptions {
   maxEntryLength?: number;
 }
 
-/** The header of a chunked record: `latchkey-chunks/1 <count> <generation> <sha256>`. */
-const HEADER_PREFIX = "latchkey-chunks/1 ";
-const HEADER_PATTERN = /^latchkey-chunks\/1 ([1-9][0-9]{0,4}) ([0-9a-f]{16}) ([0-9a-f]{64})$/;
-/** A header is at most this long, so the smallest entry limit must hold it. */
-const MIN_ENTRY_LENGTH = 256;
 /** How often a read starts over when a writer replaced the record while it was read. */
 const READ_ATTEMPTS = 3;
 
-interface ChunkHeader {
-  count: number;
-  generation: string;
-  digest: string;
-}
+// The record `openKeyringTokenStore` read to skip the probe, handed to the first `get` of the same
+// key instead of reading the keyring twice in a row (`latchkey token` runs on every kubectl call).
+const primedReads = new WeakMap<KeyringTokenStore, { account: string; credentials: Credentials }>();
 
 /**
  * A {@link TokenStore} in the OS keyring (macOS Keychain, Windows Credential Manager, the
@@ -78,9 +80,6 @@ interface ChunkHeader {
  * await store.set(key, credentials);
  * ```
  */
-// The record `openKeyringTokenStore` read to skip the probe, handed to the first `get` of the same
-// key instead of reading the keyring twice in a row (`latchkey token` runs on every kubectl call).
-const primedReads = new WeakMap<KeyringTokenStore, { account: string; credentials: Credentials }>();
 
 export class KeyringTokenStore implements TokenStore {
   /** Always `keyring`. */
@@ -230,10 +229,9 @@ export class KeyringTokenStore implements TokenStore {
 
   /** Deletes the chunks a previous main entry pointed to (best effort: orphans are harmless). */
   async #deleteChunksOf(account: string, main: string | null): Promise<void> {
-    const match = main === null ? null : HEADER_PATTERN.exec(main);
-    if (match === null) return;
-    const count = Number(match[1]);
-    const generation = match[2] as string;
+    const header = main === null ? undefined : headerOf(main);
+    if (header === undefined) return;
+    const { count, generation } = header;
     for (let index = 0; index < count; index++) {
       try {
         await this.backend.deletePassword(this.service, chunkAccount(account, generation, index));
@@ -376,38 +374,5 @@ async function readStored(
 ): Promise<Credentials | undefined> {
   return withTimeout(store.get(key), options.timeoutMs ?? 10_000, () => new Error("timeout")).catch(
     () => undefined,
-  );
-}
-
-function chunkAccount(account: string, generation: string, index: number): string {
-  return `${account}#${generation}/${index}`;
-}
-
-/** JSON-escapes every non-ASCII character, so that the record is ASCII and still the same JSON. */
-function toAscii(json: string): string {
-  return json.replace(
-    /[\u0080-\uffff]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
-
-function parseHeader(main: string, account: string): ChunkHeader {
-  const match = HEADER_PATTERN.exec(main);
-  if (match === null) throw corrupt(account, "It is neither a record nor a chunk header.");
-  return { count: Number(match[1]), generation: match[2] as string, digest: match[3] as string };
-}
-
-function parse(text: string, account: string): Credentials {
-  try {
-    return parseStoredCredentials(text);
-  } catch (error) {
-    throw corrupt(account, error instanceof Error ? error.message : "");
-  }
-}
-
-function corrupt(account: string, detail: string): StoreError {
-  return new StoreError(
-    ErrorCode.STORE_CORRUPT,
-    `The keyring entry for ${account} cannot be read back.${detail === "" ? "" : ` ${detail}`} It was left in place: log in again to replace it, or delete it with latchkey logout.`,
   );
 }
