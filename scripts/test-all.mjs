@@ -13,9 +13,12 @@ const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" }
 if (!env.npm_config_nodedir && existsSync("/usr/include/node/node.h"))
   env.npm_config_nodedir = "/usr";
 
+const timings = [];
 function run(command, args, options = {}) {
   console.error(`\n$ ${command} ${args.join(" ")}`);
+  const started = performance.now();
   const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env, ...options });
+  timings.push([`${command} ${args.join(" ")}`, (performance.now() - started) / 1000]);
   return result.status ?? 1;
 }
 
@@ -91,6 +94,8 @@ for (const name of packages) {
   }
 }
 
+console.error("\nTime per step:");
+for (const [step, seconds] of timings) console.error(`${seconds.toFixed(1).padStart(7)} s  ${step}`);
 const failedSteps = steps.filter(([, status]) => status !== 0).map(([name]) => name);
 if (failedSteps.length) console.error(`\nFailed steps: ${failedSteps.join(", ")}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
