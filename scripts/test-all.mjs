@@ -1,24 +1,35 @@
 #!/usr/bin/env node
-// The whole test suite, as CI runs it: system packages, build, lint, typecheck, package checks,
-// every package's vitest runs; then one line "N passed, N failed[, N skipped]" totalled over all
-// packages (every .vitest-results*.json a package's runs wrote). Exits non-zero on any failure.
+// The whole test suite, as CI runs it: system packages and the build first; then, side by side
+// (scripts/steps.mjs), the checks (format and lint, changesets, import cycles, docs, types,
+// packages, the release dry run) and every package's vitest runs, on this Node and on the other
+// supported lines (scripts/test-runtimes.mjs). Ends with one line "N passed, N failed[, N
+// skipped]" totalled over all packages (every .vitest-results*.json the runs wrote). Exits
+// non-zero on any failure.
+//
+//   LATCHKEY_RUNTIMES=0      skip the other Node.js lines
+//   LATCHKEY_CONCURRENCY=N   steps run at once (default: the CPUs + 1: most steps wait on children)
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runSteps } from "./steps.mjs";
 import { installSystemPackages } from "./system-packages.mjs";
+import { runtimeSteps } from "./test-runtimes.mjs";
 
-const root = new URL("..", import.meta.url).pathname;
+const root = fileURLToPath(new URL("..", import.meta.url));
+const started = performance.now();
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
 // keytar builds from source here (no prebuilt download): against the system's Node headers.
 if (!env.npm_config_nodedir && existsSync("/usr/include/node/node.h"))
   env.npm_config_nodedir = "/usr";
 
 const timings = [];
-function run(command, args, options = {}) {
+function run(name, command, args) {
   console.error(`\n$ ${command} ${args.join(" ")}`);
-  const started = performance.now();
-  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env, ...options });
-  timings.push([`${command} ${args.join(" ")}`, (performance.now() - started) / 1000]);
+  const begun = performance.now();
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env });
+  timings.push({ name, status: result.status ?? 1, seconds: (performance.now() - begun) / 1000 });
   return result.status ?? 1;
 }
 
@@ -32,45 +43,50 @@ for (const name of packages) {
   for (const file of resultFiles(name)) rmSync(join(packagesDir, name, file), { force: true });
 }
 
-const steps = [];
+// 1. What everything else needs, one after the other.
 const system = installSystemPackages();
-steps.push(["system packages", system.status]);
-if (system.installed.length) {
-  // Native addons (keytar) that could not build before the libraries were there.
-  steps.push(["rebuild native addons", run("pnpm", ["rebuild"])]);
+timings.push({ name: "system packages", status: system.status, seconds: 0 });
+// Native addons (keytar) that could not build before the libraries were there.
+if (system.installed.length) run("rebuild native addons", "pnpm", ["rebuild"]);
+run("build", "pnpm", ["exec", "turbo", "run", "build", "--output-logs=errors-only"]);
+
+// 2. Side by side, the longest first.
+const pnpm = (name, args, cwd) => ({ name, command: "pnpm", args, cwd });
+const testOf = (name) => pnpm(`packages/${name} tests`, ["run", "test"], join(packagesDir, name));
+const longest = ["cli", "interop"].filter((name) => packages.includes(name));
+const runtimes =
+  env.LATCHKEY_RUNTIMES === "0" ? { steps: [], failures: [] } : runtimeSteps(undefined, env);
+for (const failure of runtimes.failures) {
+  console.error(failure);
+  timings.push({ name: failure, status: 1, seconds: 0 });
 }
-steps.push(["build", run("pnpm", ["exec", "turbo", "run", "build", "--output-logs=errors-only"])]);
-// Format, lint and import order: what `biome check` reports is what a reviewer would.
-steps.push(["biome check", run("pnpm", ["exec", "biome", "check", "."])]);
-// Every changeset must parse, or no release can be cut (`changeset version` fails the same way).
-steps.push(["changeset status", run("pnpm", ["exec", "changeset", "status"])]);
-// No import cycles inside a package's sources, type-only and dynamic imports included.
-const sources = packages
-  .map((name) => `packages/${name}/src`)
-  .filter((dir) => existsSync(join(root, dir)));
-steps.push([
-  "import cycles",
-  run("pnpm", ["exec", "madge", "--circular", "--extensions", "ts", ...sources]),
-]);
-// Every S-id, "defect N", document and relative link the repository cites resolves (docs/).
-steps.push(["docs", run("node", ["scripts/check-docs.mjs"])]);
-steps.push([
-  "typecheck",
-  run("pnpm", ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]),
-]);
-steps.push([
-  "package checks",
-  run("pnpm", ["exec", "turbo", "run", "check:package", "--output-logs=errors-only"]),
-]);
-// What a release would ship, packed and installed with npm outside the workspace, then run.
-steps.push(["release dry run", run("node", ["scripts/release-dry-run.mjs"])]);
-steps.push([
-  "tests",
-  run("pnpm", ["exec", "turbo", "run", "test", "--continue", "--concurrency=1"]),
-]);
-// core, cli and interop again on Node 22 and 24 (scripts/test-runtimes.mjs); LATCHKEY_RUNTIMES=0 skips.
-if (env.LATCHKEY_RUNTIMES !== "0")
-  steps.push(["other Node.js runtimes", run("node", ["scripts/test-runtimes.mjs"])]);
+const steps = [
+  ...longest.map(testOf),
+  ...runtimes.steps.filter((step) => !step.name.startsWith("packages/core ")),
+  // What a release would ship, packed and installed with npm outside the workspace, then run.
+  { name: "release dry run", command: "node", args: ["scripts/release-dry-run.mjs"] },
+  ...packages.filter((name) => !longest.includes(name)).map(testOf),
+  ...runtimes.steps.filter((step) => step.name.startsWith("packages/core ")),
+  pnpm("typecheck", ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]),
+  // Format, lint and import order: what `biome check` reports is what a reviewer would.
+  pnpm("biome check", ["exec", "biome", "check", "."]),
+  pnpm("package checks", ["exec", "turbo", "run", "check:package", "--output-logs=errors-only"]),
+  // No import cycles inside a package's sources, type-only and dynamic imports included.
+  pnpm("import cycles", [
+    "exec",
+    "madge",
+    "--circular",
+    "--extensions",
+    "ts",
+    ...packages.map((name) => `packages/${name}/src`).filter((dir) => existsSync(join(root, dir))),
+  ]),
+  // Every changeset must parse, or no release can be cut (`changeset version` fails the same way).
+  pnpm("changeset status", ["exec", "changeset", "status"]),
+  // Every S-id, "defect N", document and relative link the repository cites resolves (docs/).
+  { name: "docs", command: "node", args: ["scripts/check-docs.mjs"] },
+];
+const concurrency = Number(env.LATCHKEY_CONCURRENCY) || availableParallelism() + 1;
+timings.push(...(await runSteps(steps, { concurrency, cwd: root, env })));
 
 let passed = 0;
 let failed = 0;
@@ -93,10 +109,19 @@ for (const name of packages) {
     ).length;
   }
 }
+// A runtime step that never wrote its results.
+for (const step of runtimes.steps) {
+  if (!existsSync(step.results)) {
+    console.error(`${step.name}: no test results (its test run did not complete)`);
+    failed += 1;
+  }
+}
 
-console.error("\nTime per step:");
-for (const [step, seconds] of timings) console.error(`${seconds.toFixed(1).padStart(7)} s  ${step}`);
-const failedSteps = steps.filter(([, status]) => status !== 0).map(([name]) => name);
+console.error(`\nTime per step (${concurrency} at once after the build):`);
+for (const { name, status, seconds } of timings)
+  console.error(`${seconds.toFixed(1).padStart(7)} s  ${status === 0 ? "  " : "✗ "}${name}`);
+console.error(`${((performance.now() - started) / 1000).toFixed(1).padStart(7)} s  in all`);
+const failedSteps = timings.filter(({ status }) => status !== 0).map(({ name }) => name);
 if (failedSteps.length) console.error(`\nFailed steps: ${failedSteps.join(", ")}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(failedSteps.length || failed ? 1 : 0);
