@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { FakeAuthorizationServer } from "../src/index.js";
+import { createFakeAuthorizationServer, type FakeAuthorizationServer } from "../src/index.js";
 
 export const REDIRECT_URI = "http://127.0.0.1:49152/callback";
 
@@ -126,4 +126,39 @@ export function userinfo(server: FakeAuthorizationServer, accessToken: string): 
   return server.fetch(
     new Request(server.endpoints.userinfo, { headers: { authorization: `Bearer ${accessToken}` } }),
   );
+}
+
+/** A controllable clock: tests advance it instead of sleeping. */
+export function clock(start = 1_700_000_000_000): {
+  now: () => number;
+  advance: (seconds: number) => void;
+} {
+  let current = start;
+  return { now: () => current, advance: (seconds) => (current += seconds * 1000) };
+}
+
+/** A form POST to one of the fake server's endpoints, through its in-process `fetch`. */
+export function post(
+  fake: FakeAuthorizationServer,
+  url: string,
+  body: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fake.fetch(
+    new Request(url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+      body: new URLSearchParams(body),
+    }),
+  );
+}
+
+type ServerOptions = Partial<Parameters<typeof createFakeAuthorizationServer>[0]>;
+
+/** A maker of fake servers at `issuer`: `defaults`, then each call's options on top. */
+export function serverAt(
+  issuer: string,
+  defaults: ServerOptions = {},
+): (options?: ServerOptions) => Promise<FakeAuthorizationServer> {
+  return (options = {}) => createFakeAuthorizationServer({ issuer, ...defaults, ...options });
 }
