@@ -1,4 +1,9 @@
-import { ConfigurationError, type Credentials, ErrorCode } from "@latchkey/core/store";
+import {
+  authorizationHeader,
+  ConfigurationError,
+  type Credentials,
+  ErrorCode,
+} from "@latchkey/core/store";
 import type { TokenFormat } from "./config.js";
 import { idTokenExpiresAt } from "./id-token.js";
 import { rfc3339, secondsUntil } from "./time.js";
@@ -80,8 +85,11 @@ export function formatToken(
   switch (format) {
     case "raw":
       return printed.token;
-    case "header":
-      return `Authorization: Bearer ${printed.token}`;
+    case "header": {
+      // The ID token (--id-token) goes as a bearer token of the same session.
+      const sent = { tokenType: credentials.tokenType, accessToken: printed.token };
+      return `Authorization: ${authorizationHeader(sent)}`;
+    }
     case "json": {
       const body: Record<string, unknown> = options.idToken
         ? { id_token: printed.token }

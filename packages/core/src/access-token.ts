@@ -1,3 +1,4 @@
+import { singleFlight } from "./async.js";
 import type { ClientOptions } from "./config.js";
 import {
   type CredentialKey,
@@ -69,33 +70,27 @@ export interface AccessTokenResult {
 
 const inFlight = new WeakMap<TokenStore, Map<string, Promise<AccessTokenResult>>>();
 
+/** @internal `refreshCredentials`, or what loads it. */
+export type Refresh = (credentials: Credentials, options: RefreshOptions) => Promise<Credentials>;
+
 /**
- * Gives valid credentials: the stored ones while they stay valid for `minValiditySeconds`, else
- * a refresh, else the injected interactive login. Whatever is obtained is persisted before it
- * is returned (S37). A rejected refresh (`invalid_grant`) re-reads the store and retries once if
- * another process rotated the token meanwhile, otherwise drops the refresh token and logs in
- * (S41); a network error or 5xx never discards anything (S33), and while the stored access
- * token has not expired it is returned with the error in `refreshError`. A refresh whose answer
- * is refused after the server rotated the refresh token stores the new refresh token and throws
- * (see `RefreshOptions.saveRotated`). Concurrent callers in this process for the same store and
- * key share one refresh or login.
- *
- * @example
- * ```ts
- * const { credentials } = await getAccessToken({ store, key, client, server: () => resolveServer(client), login });
- * ```
+ * @internal {@link getAccessToken} with the refresh it runs: the main entry passes
+ * `refreshCredentials` itself (a bundler then needs no lazy module), `@latchkey/core/store`
+ * loads it on first use. Both share one single-flight table.
  */
-export function getAccessToken(options: GetAccessTokenOptions): Promise<AccessTokenResult> {
-  const table = tableFor(inFlight, options.store);
-  const id = credentialKeyId(options.key);
-  const running = table.get(id);
-  if (running) return running;
-  const promise = obtain(options).finally(() => table.delete(id));
-  table.set(id, promise);
-  return promise;
+export function getAccessTokenWith(
+  options: GetAccessTokenOptions,
+  refresh: Refresh,
+): Promise<AccessTokenResult> {
+  return singleFlight(tableFor(inFlight, options.store), credentialKeyId(options.key), () =>
+    obtain(options, refresh),
+  );
 }
 
-async function obtain(options: GetAccessTokenOptions): Promise<AccessTokenResult> {
+async function obtain(
+  options: GetAccessTokenOptions,
+  refresh: Refresh,
+): Promise<AccessTokenResult> {
   const { store, key } = options;
   const now = options.client.now ?? Date.now;
   const minValiditySeconds = options.minValiditySeconds ?? 60;
@@ -103,7 +98,7 @@ async function obtain(options: GetAccessTokenOptions): Promise<AccessTokenResult
   if (first && !options.forceRefresh && !isExpiring(first, { minValiditySeconds, now: now() })) {
     return { credentials: first, source: "store" };
   }
-  if (!options.lock) return renew(first, options);
+  if (!options.lock) return renew(first, options, refresh);
   const lockOptions: { signal?: AbortSignal } = {};
   if (options.signal) lockOptions.signal = options.signal;
   const release = await options.lock.acquire(key, lockOptions);
@@ -118,7 +113,7 @@ async function obtain(options: GetAccessTokenOptions): Promise<AccessTokenResult
     ) {
       return { credentials: current, source: "store" };
     }
-    return await renew(current, options);
+    return await renew(current, options, refresh);
   } finally {
     await release();
   }
@@ -127,12 +122,13 @@ async function obtain(options: GetAccessTokenOptions): Promise<AccessTokenResult
 async function renew(
   stored: Credentials | undefined,
   options: GetAccessTokenOptions,
+  refresh: Refresh,
 ): Promise<AccessTokenResult> {
   const { store, key } = options;
   if (stored?.refreshToken) {
     let refreshed: Credentials | undefined;
     try {
-      refreshed = await refreshWithRetry(stored, options);
+      refreshed = await refreshWithRetry(stored, options, refresh);
     } catch (error) {
       // A transient failure while the access token is still valid: use it (issue 12).
       if (
@@ -161,19 +157,18 @@ async function renew(
 async function refreshWithRetry(
   stored: Credentials,
   options: GetAccessTokenOptions,
+  refresh: Refresh,
 ): Promise<Credentials | undefined> {
   let current = stored;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      // Loaded on first use: a valid stored token (the hot path) needs no protocol code at all.
-      const { refreshCredentials } = await import("./tokens.js");
       const refreshOptions: RefreshOptions = {
         client: options.client,
         server: await options.server(),
         saveRotated: (kept) => options.store.set(options.key, kept),
       };
       if (options.signal) refreshOptions.signal = options.signal;
-      const fresh = await refreshCredentials(current, refreshOptions);
+      const fresh = await refresh(current, refreshOptions);
       await options.store.set(options.key, fresh);
       return fresh;
     } catch (error) {

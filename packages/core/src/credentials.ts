@@ -1,4 +1,4 @@
-import { ErrorCode, StoreError } from "./errors.js";
+import { ConfigurationError, ErrorCode, StoreError } from "./errors.js";
 
 /**
  * A token set as latchkey keeps it: camelCase, with an absolute expiry.
@@ -89,6 +89,33 @@ export const TOKEN: { accessToken: RegExp; refreshToken: RegExp; idToken: RegExp
   refreshToken: /^[ -~]{1,65536}$/,
   idToken: /^(?!.{65537})[\w-]+\.[\w-]+\.[\w-]*$/,
 };
+/**
+ * The `Authorization` header value that sends these credentials to a resource server or a
+ * UserInfo endpoint: `Bearer <access token>` (RFC 6750 §2.1). Every latchkey package that sends
+ * a token builds the header here. `request` is the request the header goes with; unused today,
+ * it is there so that a DPoP-bound token (RFC 9449 §7) can be signed for its method and URL
+ * without changing callers.
+ *
+ * Throws a {@link ConfigurationError} `CONFIG_INVALID` (never quoting the token) when the
+ * credentials cannot be sent: a `tokenType` other than `Bearer` (compared case-insensitively,
+ * RFC 6749 §7.1), or an access token that is not 1 to 65 536 printable ASCII characters without
+ * spaces (the check every token response and stored record passes, S54): a header never
+ * carries a line break, a space or a control character.
+ *
+ * @example
+ * ```ts
+ * const request = new Request("https://api.example.com/me");
+ * request.headers.set("authorization", authorizationHeader(credentials, request));
+ * ```
+ */
+export function authorizationHeader(
+  credentials: Pick<Credentials, "accessToken" | "tokenType">,
+  _request?: Request,
+): string {
+  if (/^bearer$/i.test(credentials.tokenType) && TOKEN.accessToken.test(credentials.accessToken))
+    return `Bearer ${credentials.accessToken}`;
+  throw new ConfigurationError(ErrorCode.CONFIG_INVALID, "x");
+}
 const matches =
   (pattern: RegExp) =>
   (value: unknown): boolean =>

@@ -8,68 +8,63 @@
  * }
  * ```
  */
-export const ErrorCode: {
+export const ErrorCode = {
   /** Options are missing or contradictory (no client id, bad URL, ...). */
-  readonly CONFIG_INVALID: "CONFIG_INVALID";
+  CONFIG_INVALID: "CONFIG_INVALID",
   /** A plain-HTTP endpoint that is not loopback, without the explicit opt-in. */
-  readonly INSECURE_ENDPOINT: "INSECURE_ENDPOINT";
+  INSECURE_ENDPOINT: "INSECURE_ENDPOINT",
   /**
    * No metadata was found (a `ConfigurationError`: check the issuer), or the server publishes
    * metadata that cannot be used (a `TransportError`: the server is at fault).
    */
-  readonly DISCOVERY_FAILED: "DISCOVERY_FAILED";
+  DISCOVERY_FAILED: "DISCOVERY_FAILED",
   /** The discovery document names another issuer than the one asked for (S19). */
-  readonly DISCOVERY_ISSUER_MISMATCH: "DISCOVERY_ISSUER_MISMATCH";
+  DISCOVERY_ISSUER_MISMATCH: "DISCOVERY_ISSUER_MISMATCH",
   /** The server does not offer PKCE S256 (S13): nothing is sent to it. */
-  readonly PKCE_S256_UNSUPPORTED: "PKCE_S256_UNSUPPORTED";
+  PKCE_S256_UNSUPPORTED: "PKCE_S256_UNSUPPORTED",
   /** The callback's `state` is missing or not the one this login sent (S15). */
-  readonly STATE_MISMATCH: "STATE_MISMATCH";
+  STATE_MISMATCH: "STATE_MISMATCH",
   /** The callback's RFC 9207 `iss` is missing where required, or wrong (S17). */
-  readonly ISS_MISMATCH: "ISS_MISMATCH";
+  ISS_MISMATCH: "ISS_MISMATCH",
   /** The callback is malformed: duplicate parameters, no code (S16). */
-  readonly CALLBACK_INVALID: "CALLBACK_INVALID";
+  CALLBACK_INVALID: "CALLBACK_INVALID",
   /** The authorization server answered the authorization request with `error=...`. */
-  readonly AUTHORIZATION_DENIED: "AUTHORIZATION_DENIED";
+  AUTHORIZATION_DENIED: "AUTHORIZATION_DENIED",
   /**
    * The token endpoint refused the grant: `invalid_grant`, or any other HTTP 400 or 401 that does
    * not refuse the client or the scope, with or without a JSON body (see
    * `classifyTokenEndpointFailure`). For a refresh token: the session is over.
    */
-  readonly INVALID_GRANT: "INVALID_GRANT";
+  INVALID_GRANT: "INVALID_GRANT",
   /**
    * The token endpoint rejected the client (`invalid_client`, `unauthorized_client`, or a 401
    * challenge without an OAuth body).
    */
-  readonly INVALID_CLIENT: "INVALID_CLIENT";
+  INVALID_CLIENT: "INVALID_CLIENT",
   /** The token endpoint refused what was asked for (`invalid_scope`, `invalid_target`). */
-  readonly TOKEN_REQUEST_FAILED: "TOKEN_REQUEST_FAILED";
+  TOKEN_REQUEST_FAILED: "TOKEN_REQUEST_FAILED",
   /** A response did not have the shape the protocol requires (S32). */
-  readonly INVALID_RESPONSE: "INVALID_RESPONSE";
+  INVALID_RESPONSE: "INVALID_RESPONSE",
   /** The ID token failed validation (S43). */
-  readonly INVALID_ID_TOKEN: "INVALID_ID_TOKEN";
+  INVALID_ID_TOKEN: "INVALID_ID_TOKEN",
   /** The server could not be reached, or the connection failed. Retryable. */
-  readonly NETWORK_ERROR: "NETWORK_ERROR";
+  NETWORK_ERROR: "NETWORK_ERROR",
   /**
    * The server answered 5xx, 429 or another status that is not a refusal, or a non-OAuth error
    * page. Retryable.
    */
-  readonly SERVER_ERROR: "SERVER_ERROR";
+  SERVER_ERROR: "SERVER_ERROR",
   /** Waiting for the user or the server took longer than allowed (S30). */
-  readonly TIMEOUT: "TIMEOUT";
+  TIMEOUT: "TIMEOUT",
   /** The operation was cancelled through its `AbortSignal`. */
-  readonly ABORTED: "ABORTED";
+  ABORTED: "ABORTED",
   /** A login is needed and the caller did not allow one. */
-  readonly LOGIN_REQUIRED: "LOGIN_REQUIRED";
+  LOGIN_REQUIRED: "LOGIN_REQUIRED",
   /** A stored record could not be read back (corrupt, wrong version). */
-  readonly STORE_CORRUPT: "STORE_CORRUPT";
+  STORE_CORRUPT: "STORE_CORRUPT",
   /** The credential store failed (I/O, permissions, keyring unavailable). */
-  readonly STORE_UNAVAILABLE: "STORE_UNAVAILABLE";
-} = /* @__PURE__ */ Object.fromEntries(
-  // Each code is its own name: the names above, once more for the runtime.
-  "CONFIG_INVALID INSECURE_ENDPOINT DISCOVERY_FAILED DISCOVERY_ISSUER_MISMATCH PKCE_S256_UNSUPPORTED STATE_MISMATCH ISS_MISMATCH CALLBACK_INVALID AUTHORIZATION_DENIED INVALID_GRANT INVALID_CLIENT TOKEN_REQUEST_FAILED INVALID_RESPONSE INVALID_ID_TOKEN NETWORK_ERROR SERVER_ERROR TIMEOUT ABORTED LOGIN_REQUIRED STORE_CORRUPT STORE_UNAVAILABLE"
-    .split(" ")
-    .map((code) => [code, code]),
-) as never;
+  STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
+} as const;
 
 /** One of the values of {@link ErrorCode}. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

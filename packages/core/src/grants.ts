@@ -1,4 +1,5 @@
 import * as oauth from "oauth4webapi";
+import { sleep } from "./async.js";
 import { type ClientOptions, toOauthClient } from "./config.js";
 import type { Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
@@ -226,7 +227,7 @@ export async function startDeviceAuthorization(
 
 /** Options of {@link pollDeviceAuthorization}. */
 export interface PollDeviceOptions extends GrantOptions {
-  /** Waits `ms` (abortable). Default: a timer. Injectable for tests. */
+  /** Waits `ms` (abortable). Default: `sleep` of `@latchkey/core/async`. Injectable for tests. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Called before each poll, e.g. to show progress. */
   onPoll?: (info: { attempt: number; interval: number }) => void;
@@ -241,24 +242,6 @@ const deviceExpired = (cause?: ProtocolError): ProtocolError =>
     "The device code expired before the login was approved.",
     { cause, oauth: cause?.oauth ?? { error: "expired_token" } },
   );
-
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(deviceCancelled());
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(deviceCancelled());
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 // The longest wait between two polls, whatever the server says (a setTimeout over 2^31 - 1 ms
 // would fire at once).
@@ -275,15 +258,16 @@ export async function pollDeviceAuthorization(
   authorization: DeviceAuthorization,
   options: PollDeviceOptions,
 ): Promise<Credentials> {
-  const sleep = options.sleep ?? defaultSleep;
+  // Core's sleep rejects only when the signal aborts, which the check after it reports.
+  const wait = options.sleep ?? ((ms, signal) => sleep(ms, signal).catch(() => {}));
   const now = options.client.now ?? Date.now;
   let interval = Math.max(1, authorization.interval);
   let networkBackoff = 0;
   for (let attempt = 1; ; attempt++) {
     interval = Math.min(interval, MAX_WAIT_SECONDS);
-    const wait = (networkBackoff || interval) * 1000;
-    if (now() + wait >= authorization.expiresAt) throw deviceExpired();
-    await sleep(wait, options.signal);
+    const ms = (networkBackoff || interval) * 1000;
+    if (now() + ms >= authorization.expiresAt) throw deviceExpired();
+    await wait(ms, options.signal);
     if (options.signal?.aborted) throw deviceCancelled();
     options.onPoll?.({ attempt, interval });
     const params = new URLSearchParams(options.client.tokenParams ?? {});

@@ -1,4 +1,5 @@
 import * as oauth from "oauth4webapi";
+import { startTimer } from "./async.js";
 import type { ClientOptions, FetchLike } from "./config.js";
 import { isRecord } from "./credentials.js";
 import {
@@ -100,15 +101,11 @@ export function guardedFetch(client: TransportClient, what?: string): FetchLike 
     const abort = (code: ErrorCode, message: string): void =>
       controller.abort(new TransportError(code, message));
     // A timer, not AbortSignal.timeout: on Node 20 that one, combined by AbortSignal.any, stops
-    // firing once garbage collected; this timer holds the controller until it fires or is cleared.
-    const timer = setTimeout(
-      abort,
-      timeoutMs,
-      ErrorCode.TIMEOUT,
-      `${target} did not answer within ${timeoutMs / 1000} s.`,
+    // firing once garbage collected; this timer holds the controller until it fires. As with
+    // AbortSignal.timeout in Node: an open connection keeps the process alive, not this timer.
+    startTimer(timeoutMs, () =>
+      abort(ErrorCode.TIMEOUT, `${target} did not answer within ${timeoutMs / 1000} s.`),
     );
-    // As with AbortSignal.timeout in Node: an open connection keeps the process alive, not this.
-    (timer as unknown as { unref?(): void }).unref?.();
     // The controller as the options: its `signal` removes the listener once it aborts, which ends
     // every exchange (below), so that a long-lived caller's signal does not collect one listener
     // per request (Node warns past 10).
@@ -244,9 +241,24 @@ export async function readJson(response: Response, what: string): Promise<Record
 
 /**
  * @internal Maps whatever oauth4webapi (or the transport) threw into a latchkey error with a
- * stable code. `what` names the operation for the message.
+ * stable code, by oauth4webapi's exported error codes and classes, never by message text. `what`
+ * names the operation for the message. `idToken`: the response was JSON and carried an ID token
+ * (what latchkey read of it): then what oauth4webapi refused beyond the body's own fields is the
+ * ID token, `INVALID_ID_TOKEN`:
+ *
+ * | oauth4webapi | latchkey |
+ * |---|---|
+ * | `ResponseBodyError` (`RESPONSE_BODY_ERROR`) | {@link classifyTokenEndpointFailure} |
+ * | `WWWAuthenticateChallengeError` | `INVALID_CLIENT` |
+ * | `JWT_CLAIM_COMPARISON`, `JWT_TIMESTAMP_CHECK`, with an ID token | `INVALID_ID_TOKEN` |
+ * | `INVALID_RESPONSE`, `PARSE_ERROR`, `UNSUPPORTED_OPERATION` (a JWE, `crit`), with an ID token and no `body` cause | `INVALID_ID_TOKEN` |
+ * | `PARSE_ERROR`, `RESPONSE_IS_NOT_JSON` otherwise | `SERVER_ERROR` (see {@link notJson}) |
+ * | any other coded error (`INVALID_RESPONSE`, `RESPONSE_IS_NOT_CONFORM`, `JSON_ATTRIBUTE_COMPARISON`, `UNSUPPORTED_OPERATION` such as a `token_type`, `MISSING_SERVER_METADATA`, JWT claims of a UserInfo JWT, ...) | `INVALID_RESPONSE` |
+ *
+ * oauth4webapi reports a failing field of the body with the body as `cause.body`; the checks of
+ * the ID token give its claims, header or compact form instead.
  */
-export function mapOauthError(error: unknown, what: string): unknown {
+export function mapOauthError(error: unknown, what: string, idToken?: boolean): unknown {
   if (error instanceof LatchkeyError) return error;
   const options = { cause: error };
   if (error instanceof oauth.ResponseBodyError) {
@@ -260,17 +272,24 @@ export function mapOauthError(error: unknown, what: string): unknown {
       options,
     );
   }
-  const code = (error as { code?: unknown } | null)?.code;
-  // The cause of a PARSE_ERROR may be a body that broke a limit (time, size).
-  if (code === oauth.PARSE_ERROR || code === oauth.RESPONSE_IS_NOT_JSON)
-    return notJson(what, (error as Error).cause);
+  const { code, cause } = Object(error);
+  const ofIdToken =
+    idToken &&
+    (code === oauth.JWT_CLAIM_COMPARISON ||
+      code === oauth.JWT_TIMESTAMP_CHECK ||
+      ((code === oauth.INVALID_RESPONSE ||
+        code === oauth.PARSE_ERROR ||
+        code === oauth.UNSUPPORTED_OPERATION) &&
+        !Object(cause).body));
+  // The cause of a PARSE_ERROR of the body may be a body that broke a limit (time, size).
+  if (!ofIdToken && (code === oauth.PARSE_ERROR || code === oauth.RESPONSE_IS_NOT_JSON))
+    return notJson(what, cause);
   if (
     error instanceof oauth.OperationProcessingError ||
     error instanceof oauth.UnsupportedOperationError ||
     (error instanceof TypeError && typeof code === "string")
   ) {
-    // oauth4webapi parses only ID tokens as JWTs in token responses.
-    return /\bJWT\b|ID Token/.test(error.message)
+    return ofIdToken
       ? new ProtocolError(
           ErrorCode.INVALID_ID_TOKEN,
           `The ID token in the ${what} is invalid: ${escapeText(error.message)}.`,

@@ -1,7 +1,8 @@
 import * as oauth from "oauth4webapi";
-import { type GetAccessTokenOptions, getAccessToken } from "./access-token.js";
+import type { GetAccessTokenOptions } from "./access-token.js";
+import { getAccessToken } from "./access-token-eager.js";
 import { type ClientOptions, toOauthClient } from "./config.js";
-import type { Credentials } from "./credentials.js";
+import { authorizationHeader, type Credentials } from "./credentials.js";
 import type { ServerMetadata } from "./discovery.js";
 import { ErrorCode, ProtocolError } from "./errors.js";
 import { clientTransport, httpGet, mapOauthError } from "./http.js";
@@ -37,7 +38,7 @@ export function createAuthorizedFetch(
     credentials: Credentials,
   ): Promise<Response> => {
     const headers = new Headers(init?.headers);
-    headers.set("authorization", `Bearer ${credentials.accessToken}`);
+    headers.set("authorization", authorizationHeader(credentials));
     return base(input, { ...init, headers });
   };
   return async (input, init) => {
@@ -75,7 +76,7 @@ export async function fetchUserInfo(options: UserInfoOptions): Promise<Record<st
     }
     const response = await httpGet(transport, options.server.userinfo_endpoint, {
       accept: "application/json, application/jwt",
-      authorization: `Bearer ${options.credentials.accessToken}`,
+      authorization: authorizationHeader(options.credentials),
     });
     claims = await oauth.processUserInfoResponse(
       options.server,

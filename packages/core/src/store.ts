@@ -9,37 +9,5 @@
  * import { type TokenStore, parseStoredCredentials, serializeCredentials } from "@latchkey/core/store";
  * ```
  */
-export type {
-  AccessTokenResult,
-  CredentialLock,
-  CredentialsSource,
-  GetAccessTokenOptions,
-} from "./access-token.js";
-export { getAccessToken } from "./access-token.js";
-export type { ClientAuthMethod, ClientOptions, FetchLike } from "./config.js";
-export type {
-  CredentialKey,
-  Credentials,
-  ExpiryCheckOptions,
-  StoredCredentials,
-  TokenStore,
-} from "./credentials.js";
-export {
-  CREDENTIALS_RECORD_VERSION,
-  credentialKeyId,
-  isExpiring,
-  parseStoredCredentials,
-  serializeCredentials,
-} from "./credentials.js";
-export type { LatchkeyErrorOptions, OAuthErrorDetails, ProtocolErrorOptions } from "./errors.js";
-export {
-  ConfigurationError,
-  ErrorCode,
-  LatchkeyError,
-  LoginRequiredError,
-  ProtocolError,
-  StoreError,
-  TransportError,
-} from "./errors.js";
-export { decodeJwtClaims } from "./jwt.js";
-export { escapeText, redactUrl } from "./redact.js";
+export { getAccessToken } from "./access-token-lazy.js";
+export * from "./store-shared.js";

@@ -216,11 +216,12 @@ export async function postToken(
     return { body, receivedAt };
   } catch (error) {
     // A refresh answer refused here: the server may have rotated the refresh token already.
-    const rotated = (await copy?.json().catch(() => 0))?.refresh_token;
+    const sent = await copy?.json().catch(() => 0);
+    const rotated = sent?.refresh_token;
     if (typeof rotated === "string" && TOKEN.refreshToken.test(rotated)) {
       // Only a refresh has `saveRotated`, and `previous`.
       await options.saveRotated?.({ ...previous!, refreshToken: rotated, expiresAt: receivedAt });
     }
-    throw mapOauthError(error, what);
+    throw mapOauthError(error, what, sent?.id_token !== undefined);
   }
 }

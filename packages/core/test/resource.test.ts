@@ -1,8 +1,10 @@
 import { createFakeAuthorizationServer, type FakeAuthorizationServer } from "@latchkey/testing";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
+  authorizationHeader,
   beginAuthorization,
   type ClientOptions,
+  ConfigurationError,
   type CredentialKey,
   type Credentials,
   createAuthorizedFetch,
@@ -15,6 +17,7 @@ import {
   serializeCredentials,
   type TokenStore,
 } from "../src/index.js";
+import * as storeEntry from "../src/store.js";
 
 const ISSUER = "http://127.0.0.1:4300";
 const API = "http://127.0.0.1:4301/me";
@@ -149,5 +152,68 @@ describe("UserInfo (S47)", () => {
     await expect(
       fetchUserInfo({ client, server: await resolveServer(client), credentials }),
     ).rejects.toMatchObject({ code: ErrorCode.INVALID_RESPONSE });
+  });
+});
+
+describe("authorizationHeader: the one place a token becomes a header (RFC 6750 §2.1)", () => {
+  const key: CredentialKey = { issuer: ISSUER, clientId: "latchkey", profile: "default" };
+
+  it("gives Bearer <token> for a Bearer token type in any case, b64token and VSCHAR tokens alike", () => {
+    for (const tokenType of ["Bearer", "bearer", "BEARER"]) {
+      expect(authorizationHeader({ tokenType, accessToken: "abc.DEF-_~+/==" })).toBe(
+        "Bearer abc.DEF-_~+/==",
+      );
+    }
+    const request = new Request(API, { method: "POST" });
+    expect(
+      authorizationHeader({ tokenType: "Bearer", accessToken: "!#$%&*:;<>?@[]^`{|}" }, request),
+    ).toBe("Bearer !#$%&*:;<>?@[]^`{|}");
+    // The same function in @latchkey/core/store, the entry the CLI's hot path loads.
+    expect(storeEntry.authorizationHeader).toBe(authorizationHeader);
+  });
+
+  const secret = "s3cr3t-token";
+  const REFUSED: [string, { tokenType: string; accessToken: string }][] = [
+    ["a DPoP token (not sendable as a bearer token)", { tokenType: "DPoP", accessToken: secret }],
+    ["a MAC token", { tokenType: "mac", accessToken: secret }],
+    ["an empty token type", { tokenType: "", accessToken: secret }],
+    ["a token type with a prefix", { tokenType: "xBearer", accessToken: secret }],
+    [
+      "a line break (header injection)",
+      { tokenType: "Bearer", accessToken: `${secret}\r\nX-Injected: 1` },
+    ],
+    ["a space", { tokenType: "Bearer", accessToken: `${secret} more` }],
+    ["a control character", { tokenType: "Bearer", accessToken: `${secret}\u001b[2J` }],
+    ["a character outside ASCII", { tokenType: "Bearer", accessToken: `${secret}\u00e9` }],
+    ["an empty token", { tokenType: "Bearer", accessToken: "" }],
+    ["a token over 64 KiB", { tokenType: "Bearer", accessToken: "A".repeat(65_537) }],
+  ];
+  for (const [name, credentials] of REFUSED) {
+    it(`refuses ${name}: ConfigurationError CONFIG_INVALID, the token never quoted`, () => {
+      let error: unknown;
+      try {
+        authorizationHeader(credentials);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error).toMatchObject({ code: ErrorCode.CONFIG_INVALID });
+      expect((error as Error).message).not.toContain(secret);
+      expect((error as Error).message).not.toContain("AAAA");
+    });
+  }
+
+  it("createAuthorizedFetch and fetchUserInfo send nothing for credentials they cannot send", async () => {
+    const store = memoryStore();
+    const credentials = { ...(await login()), tokenType: "DPoP" };
+    await store.set(key, credentials);
+    const api = createAuthorizedFetch({ store, key, client, server: () => resolveServer(client) });
+    await expect(api(API)).rejects.toMatchObject({ code: ErrorCode.CONFIG_INVALID });
+    expect(apiRequests).toHaveLength(0);
+    const userinfo = idp.count("userinfo");
+    await expect(
+      fetchUserInfo({ client, server: await resolveServer(client), credentials }),
+    ).rejects.toMatchObject({ code: ErrorCode.CONFIG_INVALID });
+    expect(idp.count("userinfo")).toBe(userinfo);
   });
 });

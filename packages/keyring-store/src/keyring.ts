@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { withTimeout } from "@latchkey/core/async";
 import {
   type CredentialKey,
   type Credentials,
@@ -32,7 +33,6 @@ import { randomHex, sha256Hex } from "./digest.js";
 import { directReadKeytarBackend } from "./direct-read.js";
 import { keyFromId, serializeForStore } from "./record.js";
 import { canReadSecretServiceDirectly } from "./secret-service.js";
-import { withTimeout } from "./timeout.js";
 
 /** The keyring service name entries are stored under by default. */
 export const DEFAULT_KEYRING_SERVICE = "latchkey";

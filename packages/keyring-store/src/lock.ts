@@ -1,6 +1,7 @@
 import { type FileHandle, mkdir, open, readFile, stat, unlink, utimes } from "node:fs/promises";
 import { hostname as osHostname } from "node:os";
 import { join, resolve } from "node:path";
+import { sleep } from "@latchkey/core/async";
 import {
   type CredentialKey,
   ErrorCode,
@@ -123,7 +124,8 @@ export class FileCredentialLock implements CredentialLock {
           `Another latchkey process${holder === undefined ? "" : ` (pid ${holder.pid} on ${holder.hostname})`} has held the credentials lock ${path} for more than ${Math.round(this.#timeoutMs / 1000)} s: wait for it to finish, stop it, or delete the lock file if no such process runs.`,
         );
       }
-      await sleep(delay * (0.5 + Math.random()), signal);
+      // Core's sleep rejects only when the signal aborts: say so as a latchkey error.
+      await sleep(delay * (0.5 + Math.random()), signal).catch(() => throwIfAborted(signal));
       delay = Math.min(delay * 2, this.#maxRetryMs);
     }
   }
@@ -302,25 +304,6 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
       cause: signal.reason,
     });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    throwIfAborted(signal);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      try {
-        throwIfAborted(signal);
-      } catch (error) {
-        reject(error);
-      }
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolvePromise();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

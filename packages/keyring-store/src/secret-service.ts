@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import { withTimeout } from "@latchkey/core/async";
 import {
   type Call,
   type DBusValue,
@@ -10,7 +11,6 @@ import {
   type Reply,
   SecretServiceReadError,
 } from "./dbus-wire.js";
-import { withTimeout } from "./timeout.js";
 
 export {
   decodeMessage,

@@ -3,6 +3,7 @@ import { accessSync, constants, existsSync } from "node:fs";
 import { release } from "node:os";
 import { isAbsolute, join, delimiter as posixDelimiter } from "node:path";
 import { ConfigurationError, ErrorCode, LatchkeyError } from "@latchkey/core";
+import { startTimer } from "@latchkey/core/async";
 import { NodeServerErrorCode } from "./errors.js";
 
 /** Options of {@link openBrowser}, {@link resolveBrowser} and {@link browserUnavailableReason}. */
@@ -320,9 +321,9 @@ export function openBrowser(url: string, options: OpenBrowserOptions = {}): Prom
       reject(failed("it could not be started", cause));
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
+    let stopTimer: (() => void) | undefined;
     child.once("error", (cause) => {
-      clearTimeout(timer);
+      stopTimer?.();
       reject(failed((cause as NodeJS.ErrnoException).code ?? "error", cause));
     });
     child.once("spawn", () => {
@@ -331,13 +332,14 @@ export function openBrowser(url: string, options: OpenBrowserOptions = {}): Prom
         resolve();
         return;
       }
-      timer = setTimeout(() => {
+      // Unref'd: until it fires, the child keeps the process alive.
+      stopTimer = startTimer(failWindowMs, () => {
         child.removeAllListeners("exit");
         child.unref();
         resolve();
-      }, failWindowMs);
+      });
       child.once("exit", (code, signal) => {
-        clearTimeout(timer);
+        stopTimer?.();
         if (statusMeaningful && (code !== 0 || signal !== null)) {
           reject(failed(signal !== null ? `killed by ${signal}` : `exit status ${code}`));
         } else {

@@ -8,6 +8,7 @@ import {
   receiveCallback,
   TransportError,
 } from "@latchkey/core";
+import { startTimer } from "@latchkey/core/async";
 import {
   failurePage,
   PAGE_HEADERS,
@@ -219,7 +220,7 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
       const cleanup = (): void => {
         settled = true;
         abandonWait = undefined;
-        clearTimeout(timer);
+        stopTimer();
         options.signal?.removeEventListener("abort", onAbort);
       };
       const abandon = (reason: string, error: LatchkeyError): void => {
@@ -230,18 +231,15 @@ export function createCallbackHandler(options: CallbackHandlerOptions): Callback
         options.onAbandon?.(error);
         reject(error);
       };
-      const timer = setTimeout(
-        () =>
-          abandon(
-            "The login timed out.",
-            new TransportError(
-              ErrorCode.TIMEOUT,
-              `No login callback arrived within ${Math.round(timeoutMs / 1000)} s; the port is closed.`,
-            ),
+      const stopTimer = startTimer(timeoutMs, () =>
+        abandon(
+          "The login timed out.",
+          new TransportError(
+            ErrorCode.TIMEOUT,
+            `No login callback arrived within ${Math.round(timeoutMs / 1000)} s; the port is closed.`,
           ),
-        timeoutMs,
+        ),
       );
-      (timer as { unref?: () => void }).unref?.();
       const onAbort = (): void =>
         abandon(
           "The login was cancelled.",

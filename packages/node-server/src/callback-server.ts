@@ -7,6 +7,7 @@ import {
   ErrorCode,
   TransportError,
 } from "@latchkey/core";
+import { withTimeout } from "@latchkey/core/async";
 import { bindAll, checkPorts, type Family, literal } from "./bind.js";
 import {
   type CallbackHandler,
@@ -254,15 +255,11 @@ export async function startCallbackServer(
       new TransportError(ErrorCode.ABORTED, "The callback server was closed."),
     );
     const served = callbackHandler.resultPageServed();
+    // At most graceMs for the result page to go out; then the connections drop anyway.
     if (served) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        served,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, closeOptions.graceMs ?? 1000);
-        }),
-      ]);
-      clearTimeout(timer);
+      await withTimeout(served, closeOptions.graceMs ?? 1000, () => new Error("grace over")).catch(
+        () => {},
+      );
     }
     // Stop listening now; the answers being written are sent before the connections drop.
     const stopped = servers.map(

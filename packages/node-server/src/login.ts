@@ -9,6 +9,7 @@ import {
   startDeviceAuthorization,
   TransportError,
 } from "@latchkey/core";
+import { singleFlight, startTimer } from "@latchkey/core/async";
 import { judgePastedCallback } from "@latchkey/core/callback";
 import { browserUnavailableReason, openBrowser } from "./browser.js";
 import { type CallbackServerOptions, startCallbackServer } from "./callback-server.js";
@@ -217,14 +218,13 @@ async function deviceLogin(
   if (options.signal?.aborted) controller.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   let timedOut = false;
-  let timer: NodeJS.Timeout | undefined;
-  if (options.timeoutMs !== undefined) {
-    timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, options.timeoutMs);
-    timer.unref?.();
-  }
+  const stopTimer =
+    options.timeoutMs === undefined
+      ? undefined
+      : startTimer(options.timeoutMs, () => {
+          timedOut = true;
+          controller.abort();
+        });
   const grant = { client: options.client, server: options.server, signal: controller.signal };
   try {
     const authorization = await startDeviceAuthorization(grant);
@@ -275,7 +275,7 @@ async function deviceLogin(
     }
     throw error;
   } finally {
-    clearTimeout(timer);
+    stopTimer?.();
     options.signal?.removeEventListener("abort", onAbort);
   }
 }
@@ -374,11 +374,7 @@ export function interactiveLogin(options: InteractiveLoginOptions): Promise<Cred
     options.onEvent?.({ type: "joined" });
     return joinWithSignal(running, options.signal);
   }
-  const promise = runLogin(options).finally(() => {
-    if (inFlight.get(key) === promise) inFlight.delete(key);
-  });
-  inFlight.set(key, promise);
-  return promise;
+  return singleFlight(inFlight, key, () => runLogin(options));
 }
 
 async function runLogin(options: InteractiveLoginOptions): Promise<Credentials> {

@@ -72,6 +72,8 @@ export function normalizeFault(
   return spec;
 }
 
+// Its own sleep, not `@latchkey/core/async`'s: the fake server shares no code with the client
+// it tests (it does not depend on core), so that a bug in core cannot hide itself here.
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
