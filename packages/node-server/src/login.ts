@@ -9,29 +9,20 @@ import {
   startDeviceAuthorization,
   TransportError,
 } from "@latchkey/core";
-import { judgePastedCallback } from "@latchkey/core/callback";
 import { browserUnavailableReason, openBrowser } from "./browser.js";
 import { type CallbackServerOptions, startCallbackServer } from "./callback-server.js";
-import type {
-  BrowserLoginOptions,
-  InteractiveLoginOptions,
-  LoginEvent,
-  LoginMode,
-} from "./login-types.js";
+import type { InteractiveLoginOptions, LoginEvent, LoginMode } from "./login-types.js";
 import { readPastes } from "./paste-input.js";
 import { escapeTerminal } from "./terminal.js";
 
 export type {
-  BrowserLoginEvent,
-  BrowserLoginOptions,
   InteractiveLoginOptions,
   LoginCallbackOptions,
   LoginEvent,
   LoginMode,
-  LoopbackPromptEvent,
 } from "./login-types.js";
 
-type Opener = NonNullable<BrowserLoginOptions["browser"]>;
+type Opener = NonNullable<InteractiveLoginOptions["browser"]>;
 
 function open(browser: Exclude<Opener, false>, url: string): Promise<void> {
   return typeof browser === "function" ? browser(url) : openBrowser(url, browser);
@@ -50,13 +41,11 @@ function serverOptions(options: InteractiveLoginOptions): CallbackServerOptions 
 // ---------------------------------------------------------------------------------------------
 // Paste
 
-export { judgePastedCallback } from "@latchkey/core/callback";
-
 interface CodePlan {
   /** Open the browser on the authorization URL. */
   open: boolean;
   /** When pasted redirect addresses are read. */
-  paste: "now" | "on-browser-failure" | "never";
+  paste: "now" | "on-browser-failure";
 }
 
 function pasteInput(
@@ -150,49 +139,6 @@ async function codeLogin(options: InteractiveLoginOptions, plan: CodePlan): Prom
     stop.abort();
     await callbackServer.close(outcome.via === "paste" ? { graceMs: 0 } : {});
   }
-}
-
-/**
- * One interactive login through the system browser: the loopback server listens first (S31),
- * then core builds the authorization URL for the port actually bound (S7), the browser opens (or
- * the URL is only reported), core validates the callback and exchanges the code. The port is
- * always closed afterwards (S23). A browser that fails to open does not end the login: the user
- * can still open the reported URL by hand. Kept for compatibility: {@link interactiveLogin}
- * adds paste and device modes, the automatic choice, and single flight.
- *
- * @example
- * ```ts
- * // The library never prints: the caller shows the URL its own way.
- * const credentials = await loginWithBrowser({ client, server, onEvent: (e) => {
- *   if (e.type === "authorization-url") showPrompt(`Open ${e.url}`);
- * }});
- * ```
- */
-export function loginWithBrowser(options: BrowserLoginOptions): Promise<Credentials> {
-  const legacy = options.onEvent;
-  const { onEvent: _ignored, ...rest } = options;
-  const forwarded: InteractiveLoginOptions = { ...rest };
-  if (legacy) {
-    forwarded.onEvent = (event) => {
-      switch (event.type) {
-        case "listening":
-        case "authorization-url":
-        case "browser-opened":
-        case "token-exchanged":
-          legacy(event);
-          return;
-        case "browser-failed":
-          legacy({ type: "browser-failed", error: event.error });
-          return;
-        case "callback-received":
-          legacy({ type: "callback-received" });
-          return;
-        default:
-          return;
-      }
-    };
-  }
-  return codeLogin(forwarded, { open: true, paste: "never" });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,7 +298,8 @@ function joinWithSignal(
  * - browser: listens first, opens the browser, waits for the callback; when the browser fails to
  *   open and an input is available, a pasted redirect address is accepted too.
  * - paste: listens too (a browser on this machine still completes the login by itself), reports
- *   the URL, and reads pasted redirect addresses (see {@link judgePastedCallback}), refusing up
+ *   the URL, and reads pasted redirect addresses (judged by `judgePastedCallback` of
+ *   `@latchkey/core/callback`), refusing up
  *   to `maxPasteAttempts` wrong ones.
  * - device: reports the user code and verification address (escaped, S50), opens the browser on
  *   `verification_uri_complete` when one can be opened, and polls with core (S48, S49). The
