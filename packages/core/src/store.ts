@@ -25,7 +25,6 @@ export type {
   TokenStore,
 } from "./credentials.js";
 export {
-  CREDENTIALS_RECORD_VERSION,
   credentialKeyId,
   isExpiring,
   parseStoredCredentials,
