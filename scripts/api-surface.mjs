@@ -38,15 +38,19 @@ function undocumentedMembers(exportName, symbol, checker) {
       const declarations = member.getDeclarations() ?? [];
       if (declarations.length === 0 || declarations.some(isHidden)) continue;
       if (member.escapedName === "prototype") continue;
+      if (member.flags & ts.SymbolFlags.TypeParameter) continue;
       if (!hasSummary(member, checker)) missing.push(`${exportName}${prefix}${member.getName()}`);
     }
   };
   if (symbol.flags & (ts.SymbolFlags.Class | ts.SymbolFlags.Interface)) {
     inspect(symbol.members, ".");
     if (symbol.flags & ts.SymbolFlags.Class) inspect(symbol.exports, ".");
-  } else if (symbol.flags & ts.SymbolFlags.TypeAlias) {
-    const declaration = symbol.getDeclarations()?.find(ts.isTypeAliasDeclaration);
-    if (declaration && ts.isTypeLiteralNode(declaration.type)) {
+  } else if (symbol.flags & (ts.SymbolFlags.TypeAlias | ts.SymbolFlags.Variable)) {
+    // An object type written out (`type X = { ... }`, or an `as const` map's declared type).
+    const declaration = symbol
+      .getDeclarations()
+      ?.find((d) => ts.isTypeAliasDeclaration(d) || ts.isVariableDeclaration(d));
+    if (declaration?.type && ts.isTypeLiteralNode(declaration.type)) {
       const type = checker.getTypeAtLocation(declaration.type);
       inspect(new Map(type.getProperties().map((p) => [p.escapedName, p])), ".");
     }

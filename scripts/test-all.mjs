@@ -62,6 +62,8 @@ steps.push([
   "package checks",
   run("pnpm", ["exec", "turbo", "run", "check:package", "--output-logs=errors-only"]),
 ]);
+// Every published entry's exports carry TSDoc (scripts/check-api.mjs, on the build).
+steps.push(["public API", run("node", ["scripts/check-api.mjs"])]);
 // What a release would ship, packed and installed with npm outside the workspace, then run.
 steps.push(["release dry run", run("node", ["scripts/release-dry-run.mjs"])]);
 steps.push([

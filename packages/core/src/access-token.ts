@@ -17,6 +17,10 @@ import type { RefreshOptions } from "./tokens.js";
  * the function that releases it.
  */
 export interface CredentialLock {
+  /**
+   * Waits until this process holds the lock of `key` (or `signal` aborts: `ABORTED`) and
+   * resolves to the function that releases it. Released in a `finally`, whatever happened.
+   */
   acquire(key: CredentialKey, options?: { signal?: AbortSignal }): Promise<() => Promise<void>>;
 }
 
@@ -78,7 +82,12 @@ const inFlight = new WeakMap<TokenStore, Map<string, Promise<AccessTokenResult>>
  * token has not expired it is returned with the error in `refreshError`. A refresh whose answer
  * is refused after the server rotated the refresh token stores the new refresh token and throws
  * (see `RefreshOptions.saveRotated`). Concurrent callers in this process for the same store and
- * key share one refresh or login.
+ * key share one refresh or login; with a `lock`, processes sharing the store do too (S40).
+ *
+ * @throws {@link LoginRequiredError} `LOGIN_REQUIRED` when a login is needed and no `login` was given.
+ * @throws {@link ProtocolError} from a refresh or the login (`INVALID_CLIENT`, `INVALID_RESPONSE`,
+ * `INVALID_ID_TOKEN`, ...); {@link StoreError} `STORE_CORRUPT`, `STORE_UNAVAILABLE`.
+ * @throws {@link TransportError} `NETWORK_ERROR`, `SERVER_ERROR`, `TIMEOUT`, `ABORTED`, unless the stored access token is still valid (then `refreshError`).
  *
  * @example
  * ```ts

@@ -291,19 +291,30 @@ function joinWithSignal(
 
 /**
  * Logs the user in interactively, whichever way reaches them: the system browser with a loopback
- * callback, a pasted redirect address (remote machines), or the device flow (RFC 8628). See
- * {@link chooseLoginMode} for `auto`. Concurrent calls for the same issuer, client and request
+ * callback, a pasted redirect address (remote machines), or the device flow
+ * ({@link https://www.rfc-editor.org/rfc/rfc8628 | RFC 8628}). `auto` picks the browser when one
+ * can be opened, else the device flow when the server offers it, else paste; the first event,
+ * `mode`, says which and why. Concurrent calls for the same issuer, client and request
  * share one login (one browser, one port); a joining call's own `signal` only stops its wait.
  *
  * - browser: listens first, opens the browser, waits for the callback; when the browser fails to
  *   open and an input is available, a pasted redirect address is accepted too.
  * - paste: listens too (a browser on this machine still completes the login by itself), reports
  *   the URL, and reads pasted redirect addresses (judged by `judgePastedCallback` of
- *   `@latchkey/core/callback`), refusing up
- *   to `maxPasteAttempts` wrong ones.
+ *   `@latchkey/core/callback`), refusing up to `maxPasteAttempts` wrong ones.
  * - device: reports the user code and verification address (escaped, S50), opens the browser on
  *   `verification_uri_complete` when one can be opened, and polls with core (S48, S49). The
  *   timeout is `timeoutMs` when given, else the device code's lifetime.
+ *
+ * The credentials are returned, not stored: persist them (or pass this as `getAccessToken`'s
+ * `login`).
+ *
+ * @throws `LatchkeyError` `PORT_IN_USE`; core's `TransportError` `TIMEOUT` or `ABORTED` (the port
+ * is freed), `ProtocolError` from the callback or the token endpoint (`AUTHORIZATION_DENIED`,
+ * `INVALID_GRANT`, `INVALID_ID_TOKEN`, ...; after `maxPasteAttempts` refused pastes the last
+ * refusal's `STATE_MISMATCH` or `CALLBACK_INVALID`; `CALLBACK_INVALID` when the input ends),
+ * `ConfigurationError` `CONFIG_INVALID`. A browser that fails to open does not end the
+ * login (`browser-failed` event).
  *
  * @example
  * ```ts
