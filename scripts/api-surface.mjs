@@ -72,6 +72,7 @@ export async function describePackage(packageDir) {
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
       target: ts.ScriptTarget.ES2022,
       skipLibCheck: true,
+      noLib: true,
       noEmit: true,
       types: [],
     },
