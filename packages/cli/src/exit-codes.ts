@@ -24,12 +24,19 @@ const BROWSER_FAILED: NodeServerErrorCode = "BROWSER_FAILED";
 
 /** The exit codes of docs/cli.md. */
 export const ExitCode = {
+  /** Success. */
   OK: 0,
+  /** An unexpected error, or a stored record that cannot be read (`STORE_CORRUPT`). */
   INTERNAL: 1,
+  /** Usage or configuration: a bad flag or config, a port in use, a refused client, no store. */
   USAGE: 2,
+  /** The authorization server or the callback refused the login, or a `--flow command` failed. */
   AUTH_FAILED: 3,
+  /** A login is needed and was not allowed (`token --no-login`, non-interactive kubectl). */
   LOGIN_REQUIRED: 4,
+  /** The network or the server failed, or a wait timed out: retrying may help. */
   NETWORK: 5,
+  /** Cancelled (Ctrl-C, `ABORTED`). */
   INTERRUPTED: 130,
 } as const;
 
@@ -48,7 +55,16 @@ const BY_CODE: Partial<Record<string, ExitCode>> = {
   [CliErrorCode.COMMAND_FAILED]: ExitCode.AUTH_FAILED,
 };
 
-/** The exit code for an error: by its stable code first, then by its class. */
+/**
+ * The exit code for an error: by its stable code first, then by its class (a
+ * `ConfigurationError` is `USAGE`, a `ProtocolError` `AUTH_FAILED`, a `TransportError`
+ * `NETWORK`); anything that is not a `LatchkeyError` is `INTERNAL`.
+ *
+ * @example
+ * ```ts
+ * exitCodeFor(new LatchkeyError(ErrorCode.ABORTED, "Cancelled.")); // 130
+ * ```
+ */
 export function exitCodeFor(error: unknown): ExitCode {
   if (!(error instanceof LatchkeyError)) return ExitCode.INTERNAL;
   const byCode = BY_CODE[error.code];

@@ -15,10 +15,13 @@ import type { Context } from "./session.js";
 
 /** What the CLI runs against: injectable for tests, `process` by default. */
 export interface CliEnvironment {
+  /** The arguments after the program name, e.g. `["token", "--json"]`. */
   argv: readonly string[];
+  /** The environment variables (`LATCHKEY_*`, proxies, `NO_COLOR`, ...; docs/cli.md). */
   env: Readonly<Record<string, string | undefined>>;
   /** Where data goes; a `Writable`, or anything with its `write(text)`. */
   stdout: Pick<Writable, "write"> | { write(text: string): unknown };
+  /** Where messages, prompts and progress go; a terminal (`isTTY`) gets the spinner and colour. */
   stderr: Writable & { isTTY?: boolean };
   /** Cancels whatever is running (Ctrl-C). */
   signal?: AbortSignal;
@@ -46,6 +49,20 @@ const VERSION: string =
 /**
  * Runs the CLI and returns its exit code (docs/cli.md). Catches every error once, here: a known one
  * becomes one line and a hint on stderr; an unexpected one a short report (the stack with `-v`).
+ * It does not call `process.exit`: the caller decides what to do with the code.
+ *
+ * @returns One of {@link ExitCode}.
+ *
+ * @example
+ * ```ts
+ * import { runCli } from "@latchkey/cli";
+ * process.exitCode = await runCli({
+ *   argv: ["token", "--issuer", "https://login.example.com", "--client-id", "my-cli"],
+ *   env: process.env,
+ *   stdout: process.stdout,
+ *   stderr: process.stderr,
+ * });
+ * ```
  */
 export async function runCli(environment: CliEnvironment): Promise<number> {
   // stderr and stdin are read from the environment only when used: `process.stderr` and

@@ -13,8 +13,14 @@ import {
  * token has not expired it is returned with the error in `refreshError`. A refresh whose answer
  * is refused after the server rotated the refresh token stores the new refresh token and throws
  * (see `RefreshOptions.saveRotated`). Concurrent callers in this process for the same store and
- * key share one refresh or login (with the main entry's `getAccessToken` too). The refresh code
+ * key share one refresh or login (with the main entry's `getAccessToken` too); with a `lock`,
+ * processes sharing the store do too (S40). The refresh code
  * (oauth4webapi, zod) is loaded on first use: a valid stored token, the hot path, loads none.
+ *
+ * @throws {@link LoginRequiredError} `LOGIN_REQUIRED` when a login is needed and no `login` was given.
+ * @throws {@link ProtocolError} from a refresh or the login (`INVALID_CLIENT`, `INVALID_RESPONSE`,
+ * `INVALID_ID_TOKEN`, ...); {@link StoreError} `STORE_CORRUPT`, `STORE_UNAVAILABLE`.
+ * @throws {@link TransportError} `NETWORK_ERROR`, `SERVER_ERROR`, `TIMEOUT`, `ABORTED`, unless the stored access token is still valid (then `refreshError`).
  *
  * @example
  * ```ts

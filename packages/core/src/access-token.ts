@@ -18,6 +18,10 @@ import type { RefreshOptions } from "./tokens.js";
  * the function that releases it.
  */
 export interface CredentialLock {
+  /**
+   * Waits until this process holds the lock of `key` (or `signal` aborts: `ABORTED`) and
+   * resolves to the function that releases it. Released in a `finally`, whatever happened.
+   */
   acquire(key: CredentialKey, options?: { signal?: AbortSignal }): Promise<() => Promise<void>>;
 }
 

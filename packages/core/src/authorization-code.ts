@@ -51,7 +51,20 @@ export interface BeganAuthorization {
 /**
  * Starts a login: a fresh verifier, `state` and `nonce` (S14), the S256 challenge (S10, never
  * `plain`, S12) and the authorization URL, keeping any query the endpoint already has (defect 6).
- * Fails before any browser opens when the server does not offer S256 (S13).
+ * Fails before any browser opens when the server does not offer S256 (S13). When the server
+ * requires pushed authorization requests ({@link https://www.rfc-editor.org/rfc/rfc9126#section-2 | RFC 9126 §2}), the parameters are pushed first and the
+ * URL carries only a `request_uri`.
+ *
+ * Implements {@link https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1 | RFC 6749 §4.1.1} with PKCE ({@link https://www.rfc-editor.org/rfc/rfc7636#section-4.1 | RFC 7636 §4.1}–{@link https://www.rfc-editor.org/rfc/rfc7636#section-4.3 | RFC 7636 §4.3}).
+ *
+ * @returns The state to keep until the callback (plain JSON: it survives a redirect in
+ * `sessionStorage`; it holds the verifier, so keep it as secret as a token) and the URL to send
+ * the browser to.
+ * @throws {@link ConfigurationError} `CONFIG_INVALID` (no authorization endpoint, a redirect URI
+ * that is not absolute, an extra parameter that would override `state`, PKCE or the redirect URI),
+ * `PKCE_S256_UNSUPPORTED`.
+ * @throws {@link TransportError} With PAR only: `NETWORK_ERROR`, `SERVER_ERROR`, `TIMEOUT`,
+ * `ABORTED`.
  *
  * @example
  * ```ts
@@ -195,6 +208,23 @@ function single(params: URLSearchParams, name: string): string | undefined {
  * Validates a callback against the waiting state. Pure: no I/O, no clock. Checks, in order:
  * duplicate parameters (S16), `state` (S15, on success and error responses alike), RFC 9207
  * `iss` byte for byte (S17), an `error` response, then the presence of `code`.
+ *
+ * Implements {@link https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2 | RFC 6749 §4.1.2} (and its error response, {@link https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1 | RFC 6749 §4.1.2.1}) with the issuer
+ * check of {@link https://www.rfc-editor.org/rfc/rfc9207#section-2.4 | RFC 9207 §2.4}.
+ *
+ * @param state - The state {@link beginAuthorization} returned.
+ * @param callbackUrl - The full URL the browser was sent back to (a query string alone is
+ * `ignored`; for pasted text use `judgePastedCallback` of `@latchkey/core/callback`).
+ * @returns A verdict; it never throws. `ignored` (`STATE_MISMATCH`, `CALLBACK_INVALID`): not
+ * this login's callback, keep waiting. `failed` (`AUTHORIZATION_DENIED`, `ISS_MISMATCH`): this
+ * login's callback says no. `accepted`: exchange `next` with {@link exchangeCode}.
+ *
+ * @example
+ * ```ts
+ * const verdict = receiveCallback(waiting, location.href);
+ * if (verdict.outcome === "accepted") await exchangeCode(verdict.next, { client, server });
+ * else if (verdict.outcome === "failed") showError(verdict.error.message);
+ * ```
  */
 export function receiveCallback(
   state: AwaitingCallbackState,
@@ -306,7 +336,23 @@ export interface ExchangeCodeOptions {
  * (and the authorization parameters only when asked, defect 7). The callback is checked again
  * first, as {@link receiveCallback} does. The response is validated by oauth4webapi (ID-token
  * claims), here (nonce, signature, `iat`; an ID token is required when `openid` was asked) and
- * by {@link toCredentials}.
+ * once more at the boundary (token shapes, `token_type`, `expires_in`; S32).
+ *
+ * Implements {@link https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3 | RFC 6749 §4.1.3}–{@link https://www.rfc-editor.org/rfc/rfc6749#section-4.1.4 | RFC 6749 §4.1.4} with the `code_verifier` of {@link https://www.rfc-editor.org/rfc/rfc7636#section-4.5 | RFC 7636 §4.5},
+ * and ID-token validation ({@link https://openid.net/specs/openid-connect-core-1_0.html#CodeIDToken | OIDC Core §3.1.3.7}).
+ *
+ * @returns The completed state; `credentials` are not stored: persist them yourself.
+ * @throws {@link ProtocolError} `INVALID_GRANT` (the code was refused: used, expired, or for
+ * another redirect URI), `INVALID_CLIENT`, `TOKEN_REQUEST_FAILED`, `INVALID_RESPONSE`,
+ * `INVALID_ID_TOKEN`, `ISS_MISMATCH`; {@link ConfigurationError} `CONFIG_INVALID`.
+ * @throws {@link TransportError} `NETWORK_ERROR`, `SERVER_ERROR`, `TIMEOUT`, `ABORTED`: the code
+ * may still be unused; a new login is the safe way on.
+ *
+ * @example
+ * ```ts
+ * const { credentials } = await exchangeCode(verdict.next, { client, server });
+ * await store.set({ issuer: server.issuer, clientId: client.clientId, profile: "default" }, credentials);
+ * ```
  */
 export async function exchangeCode(
   state: CodeReceivedState,

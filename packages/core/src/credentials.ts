@@ -135,7 +135,15 @@ const FIELDS: [keyof Credentials, (value: unknown) => boolean][] = [
   ["scope", (value) => typeof value === "string"],
 ];
 
-/** Turns credentials into the versioned JSON record that stores keep. */
+/**
+ * Turns credentials into the versioned JSON record that stores keep; {@link parseStoredCredentials}
+ * reads it back. The record holds the tokens: store it as a secret.
+ *
+ * @example
+ * ```ts
+ * await writeFile(path, serializeCredentials(credentials), { mode: 0o600 });
+ * ```
+ */
 export function serializeCredentials(credentials: Credentials): string {
   return JSON.stringify({ v: CREDENTIALS_RECORD_VERSION, ...credentials });
 }
@@ -143,7 +151,15 @@ export function serializeCredentials(credentials: Credentials): string {
 /**
  * Reads a record written by {@link serializeCredentials}. A record that is not valid JSON, has
  * another version or lacks a field throws a {@link StoreError} with code `STORE_CORRUPT`; it is
- * never half-read.
+ * never half-read. Tokens are held to the same shapes as a token response (S32), so a record
+ * edited by hand cannot carry a line break or an escape into a header or a terminal.
+ *
+ * @throws {@link StoreError} `STORE_CORRUPT`; its message never quotes the record.
+ *
+ * @example
+ * ```ts
+ * const credentials = parseStoredCredentials(await readFile(path, "utf8"));
+ * ```
  */
 export function parseStoredCredentials(text: string): Credentials {
   let raw: unknown;
@@ -183,6 +199,11 @@ export interface ExpiryCheckOptions {
 /**
  * Whether the access token expires within the minimum validity. Credentials without a known
  * expiry are treated as valid (they are refreshed when a resource server answers 401, S36).
+ *
+ * @example
+ * ```ts
+ * isExpiring(credentials, { minValiditySeconds: 300 }); // true when less than 5 min are left
+ * ```
  */
 export function isExpiring(credentials: Credentials, options: ExpiryCheckOptions = {}): boolean {
   if (credentials.expiresAt === undefined) return false;
@@ -191,7 +212,16 @@ export function isExpiring(credentials: Credentials, options: ExpiryCheckOptions
   return credentials.expiresAt - now <= minValidity;
 }
 
-/** A stable, printable identifier of a {@link CredentialKey}, for stores that need one string. */
+/**
+ * A stable, printable identifier of a {@link CredentialKey}, for stores that need one string:
+ * the URI-encoded issuer, client id and profile joined by `|` (so no two keys share one).
+ *
+ * @example
+ * ```ts
+ * credentialKeyId({ issuer: "https://as.example", clientId: "cli", profile: "default" });
+ * // "https%3A%2F%2Fas.example|cli|default"
+ * ```
+ */
 export function credentialKeyId(key: CredentialKey): string {
   return [key.issuer, key.clientId, key.profile].map(encodeURIComponent).join("|");
 }

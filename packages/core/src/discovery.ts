@@ -28,6 +28,15 @@ const discoveryCache = new WeakMap<object, Map<string, { at: number; metadata: S
  * `/.well-known/oauth-authorization-server` first, then OpenID `/.well-known/openid-configuration`,
  * issuers with a path included), then the explicit endpoints on top. The discovered document's
  * `issuer` must equal the configured one (S19). Every endpoint must be https or loopback (S20).
+ * Results are cached per transport and issuer for ten minutes.
+ *
+ * Implements {@link https://www.rfc-editor.org/rfc/rfc8414#section-3 | RFC 8414 §3} (with the issuer check of {@link https://www.rfc-editor.org/rfc/rfc8414#section-3.3 | RFC 8414 §3.3}) and
+ * {@link https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfig | OpenID Connect Discovery §4}.
+ *
+ * @throws {@link ConfigurationError} `CONFIG_INVALID` (no issuer and no explicit endpoints, a URL
+ * that is not absolute), `INSECURE_ENDPOINT`, `DISCOVERY_FAILED` (no metadata at either address).
+ * @throws {@link ProtocolError} `DISCOVERY_ISSUER_MISMATCH`.
+ * @throws {@link TransportError} `NETWORK_ERROR`, `SERVER_ERROR`, `TIMEOUT`, `ABORTED`; `DISCOVERY_FAILED` when the published metadata cannot be used.
  *
  * @example
  * ```ts

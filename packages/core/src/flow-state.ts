@@ -7,6 +7,7 @@ import type { ProtocolError } from "./errors.js";
  * verifier: keep it as secret as a token.
  */
 export interface AwaitingCallbackState {
+  /** The browser has been sent to the authorization endpoint; no callback yet. */
   status: "awaiting-callback";
   /** The issuer the callback's `iss` must equal byte for byte, or null when none is known. */
   expectedIssuer: string | null;
@@ -30,6 +31,7 @@ export interface AwaitingCallbackState {
 
 /** A valid callback came back; the code is ready to be exchanged. */
 export interface CodeReceivedState extends Omit<AwaitingCallbackState, "status"> {
+  /** A valid callback came back (see `receiveCallback`); next, `exchangeCode`. */
   status: "code-received";
   /** The callback's query string (holds the code). Secret. */
   callbackQuery: string;
@@ -37,6 +39,7 @@ export interface CodeReceivedState extends Omit<AwaitingCallbackState, "status">
 
 /** The login finished. */
 export interface CompletedState {
+  /** The code was exchanged; `credentials` holds the tokens. */
   status: "completed";
   /** What the token endpoint issued. */
   credentials: Credentials;
@@ -44,6 +47,7 @@ export interface CompletedState {
 
 /** The login failed for good. */
 export interface FailedState {
+  /** The login ended without tokens; `error` says why. */
   status: "failed";
   /** Why. */
   error: ProtocolError;

@@ -23,7 +23,10 @@ export interface GrantOptions {
 
 /**
  * The client-credentials grant: a token for the client itself, with its secret. No refresh
- * token is expected; run the grant again when the token expires.
+ * token is expected; run the grant again when the token expires. Implements {@link https://www.rfc-editor.org/rfc/rfc6749#section-4.4 | RFC 6749 §4.4}.
+ *
+ * @throws {@link ProtocolError} `INVALID_GRANT`, `INVALID_CLIENT`, `TOKEN_REQUEST_FAILED`, `INVALID_RESPONSE`, `INVALID_ID_TOKEN`.
+ * @throws {@link TransportError} `NETWORK_ERROR`, `SERVER_ERROR`, `TIMEOUT`, `ABORTED`.
  *
  * @example
  * ```ts
@@ -83,7 +86,22 @@ export interface TokenExchangeOptions extends GrantOptions {
   requestedTokenType?: string;
 }
 
-/** Token exchange (RFC 8693): trades a token for another, e.g. for another audience. */
+/**
+ * Token exchange: trades a token for another, e.g. for another audience or resource
+ * ({@link https://www.rfc-editor.org/rfc/rfc8693#section-2.1 | RFC 8693 §2.1}; the answer as in {@link https://www.rfc-editor.org/rfc/rfc8693#section-2.2 | RFC 8693 §2.2}).
+ *
+ * @throws {@link ProtocolError} `INVALID_GRANT`, `INVALID_CLIENT`, `TOKEN_REQUEST_FAILED`, `INVALID_RESPONSE`, `INVALID_ID_TOKEN`.
+ * @throws {@link TransportError} `NETWORK_ERROR`, `SERVER_ERROR`, `TIMEOUT`, `ABORTED`.
+ *
+ * @example
+ * ```ts
+ * const downstream = await exchangeToken({
+ *   client: { ...client, audience: "https://api.example.com" },
+ *   server,
+ *   subjectToken: credentials.accessToken,
+ * });
+ * ```
+ */
 export function exchangeToken(options: TokenExchangeOptions): Promise<Credentials> {
   const accessTokenType = "urn:ietf:params:oauth:token-type:access_token";
   const params = new URLSearchParams({
@@ -120,9 +138,13 @@ export interface RevokeOptions extends GrantOptions {
 export type RevocationOutcome = "revoked" | "no-revocation-endpoint";
 
 /**
- * Revokes a token (RFC 7009, S51). 200 means done (also for tokens the server does not know);
- * a 503 or network failure throws a retryable `TransportError`; a server without a revocation
- * endpoint gives `no-revocation-endpoint`. Local secrets are the caller's to delete either way.
+ * Revokes a token ({@link https://www.rfc-editor.org/rfc/rfc7009#section-2.1 | RFC 7009 §2.1}, S51). 200 means done (also for tokens the server does not
+ * know, {@link https://www.rfc-editor.org/rfc/rfc7009#section-2.2 | RFC 7009 §2.2}); a 503 or network failure throws a retryable `TransportError`; a server
+ * without a revocation endpoint gives `no-revocation-endpoint`. Local secrets are the caller's
+ * to delete either way.
+ *
+ * @throws {@link ProtocolError} `INVALID_CLIENT`, `INVALID_GRANT` when the server refuses the request.
+ * @throws {@link TransportError} `NETWORK_ERROR`, `SERVER_ERROR`, `TIMEOUT`, `ABORTED`.
  */
 export async function revokeToken(options: RevokeOptions): Promise<RevocationOutcome> {
   if (!options.server.revocation_endpoint) return "no-revocation-endpoint";
@@ -147,7 +169,13 @@ export interface RevokeCredentialsOptions extends GrantOptions {
 
 /**
  * What a logout revokes (S51): the refresh token, which ends the whole session, or the access
- * token when there is no refresh token.
+ * token when there is no refresh token. Errors as for {@link revokeToken}.
+ *
+ * @example
+ * ```ts
+ * await revokeCredentials({ client, server, credentials });
+ * await store.delete(key); // the local copy is the caller's to delete
+ * ```
  */
 export function revokeCredentials(options: RevokeCredentialsOptions): Promise<RevocationOutcome> {
   const { credentials, ...grant } = options;
@@ -179,7 +207,21 @@ export interface DeviceAuthorization {
   scope?: string;
 }
 
-/** Starts the device authorization grant: asks the server for a device code and a user code. */
+/**
+ * Starts the device authorization grant: asks the server for a device code and a user code
+ * ({@link https://www.rfc-editor.org/rfc/rfc8628#section-3.1 | RFC 8628 §3.1}, {@link https://www.rfc-editor.org/rfc/rfc8628#section-3.2 | RFC 8628 §3.2}). Show `userCode` and `verificationUri` (both escaped for a
+ * terminal, S50), then call {@link pollDeviceAuthorization}.
+ *
+ * @throws {@link ConfigurationError} `CONFIG_INVALID` when the server has no device authorization endpoint.
+ * @throws {@link ProtocolError} `INVALID_CLIENT`, `INVALID_RESPONSE`, ...; {@link TransportError} `NETWORK_ERROR`, `SERVER_ERROR`, `TIMEOUT`, `ABORTED`.
+ *
+ * @example
+ * ```ts
+ * const device = await startDeviceAuthorization({ client, server });
+ * console.error(`Enter ${device.userCode} at ${device.verificationUri}`);
+ * const credentials = await pollDeviceAuthorization(device, { client, server, signal });
+ * ```
+ */
 export async function startDeviceAuthorization(
   options: GrantOptions,
 ): Promise<DeviceAuthorization> {
@@ -253,6 +295,11 @@ const MAX_WAIT_SECONDS = 60;
  * adds 5 s on `slow_down` for this and every later poll (S49) up to those 60 s, keeps polling on
  * `authorization_pending`, backs off (doubling, up to 60 s) on network failures, and stops with a coded error on `access_denied`,
  * `expired_token`, any other error, or when the device code expires (S48). Honours the signal.
+ * Implements {@link https://www.rfc-editor.org/rfc/rfc8628#section-3.4 | RFC 8628 §3.4}–{@link https://www.rfc-editor.org/rfc/rfc8628#section-3.5 | RFC 8628 §3.5}.
+ *
+ * @throws {@link ProtocolError} `AUTHORIZATION_DENIED` (the user said no, or the code expired),
+ * `INVALID_GRANT`, `INVALID_CLIENT`, `INVALID_RESPONSE`, `INVALID_ID_TOKEN`.
+ * @throws {@link TransportError} `ABORTED` only: network failures are retried until the code expires.
  */
 export async function pollDeviceAuthorization(
   authorization: DeviceAuthorization,

@@ -21,7 +21,6 @@ export {
   isFlowFinished,
   receiveCallback,
 } from "./authorization-code.js";
-export { isLoopbackUrl, RESERVED_AUTHORIZATION_PARAMS } from "./config.js";
 export type { ResolveServerOptions, ServerMetadata } from "./discovery.js";
 export { resolveServer } from "./discovery.js";
 export type {
@@ -41,14 +40,8 @@ export {
   revokeToken,
   startDeviceAuthorization,
 } from "./grants.js";
-export {
-  calculateCodeChallenge,
-  generateCodeVerifier,
-  generateNonce,
-  generateState,
-} from "./pkce.js";
 export type { AuthorizedFetchOptions, UserInfoOptions } from "./resource.js";
 export { createAuthorizedFetch, fetchUserInfo } from "./resource.js";
 export * from "./store-shared.js";
-export type { RefreshOptions, ToCredentialsOptions, TokenResponse } from "./tokens.js";
-export { refreshCredentials, TokenResponseSchema, toCredentials } from "./tokens.js";
+export type { RefreshOptions } from "./tokens.js";
+export { refreshCredentials } from "./tokens.js";

@@ -1,4 +1,12 @@
-/** A URL without its query and fragment, for messages (S42). */
+/**
+ * A URL without its query and fragment (where codes, `state` and tokens travel), for messages
+ * and logs (S42). Text that is not a URL becomes `(invalid URL)`.
+ *
+ * @example
+ * ```ts
+ * redactUrl("https://as.example/cb?code=secret#x"); // "https://as.example/cb"
+ * ```
+ */
 export function redactUrl(url: string | URL): string {
   try {
     const parsed = new URL(url);

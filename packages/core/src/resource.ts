@@ -20,7 +20,11 @@ function isInvalidTokenChallenge(response: Response): boolean {
 /**
  * A `fetch` for resource servers that sends a valid access token in `Authorization: Bearer`
  * (never in the URL, S34). A 401 with `WWW-Authenticate: Bearer error="invalid_token"` refreshes
- * once and retries once (S35); anything else is returned as it is.
+ * once and retries once (S35); anything else is returned as it is. Implements
+ * {@link https://www.rfc-editor.org/rfc/rfc6750#section-2.1 | RFC 6750 §2.1} and the `invalid_token` challenge of {@link https://www.rfc-editor.org/rfc/rfc6750#section-3.1 | RFC 6750 §3.1}.
+ *
+ * @returns A `fetch`: it rejects as {@link getAccessToken} does when no valid token can be had,
+ * and with the transport's own error when the request fails.
  *
  * @example
  * ```ts
@@ -55,15 +59,29 @@ export function createAuthorizedFetch(
 
 /** Options of {@link fetchUserInfo}. */
 export interface UserInfoOptions {
+  /** The client the credentials were issued to (its transport options are used). */
   client: ClientOptions;
+  /** The authorization server; its `userinfo_endpoint` is called. */
   server: ServerMetadata;
+  /** Whose claims: the access token is sent, and the ID token's `sub` must match (S47). */
   credentials: Credentials;
+  /** Cancels the request (`ABORTED`). */
   signal?: AbortSignal;
 }
 
 /**
- * The UserInfo claims (OIDC Core §5.3). When the credentials carry an ID token, the response's
- * `sub` must equal the ID token's, otherwise it is discarded with `INVALID_RESPONSE` (S47).
+ * The UserInfo claims ({@link https://openid.net/specs/openid-connect-core-1_0.html#UserInfo | OIDC Core §5.3}).
+ * When the credentials carry an ID token, the response's `sub` must equal the ID token's
+ * ({@link https://openid.net/specs/openid-connect-core-1_0.html#UserInfoResponse | §5.3.2}),
+ * otherwise it is discarded with `INVALID_RESPONSE` (S47).
+ *
+ * @throws {@link ProtocolError} `INVALID_RESPONSE`, and the server's refusal of the token.
+ * @throws {@link TransportError} `NETWORK_ERROR`, `SERVER_ERROR`, `TIMEOUT`, `ABORTED`.
+ *
+ * @example
+ * ```ts
+ * const claims = await fetchUserInfo({ client, server, credentials });
+ * ```
  */
 export async function fetchUserInfo(options: UserInfoOptions): Promise<Record<string, unknown>> {
   const { client } = toOauthClient(options.client);

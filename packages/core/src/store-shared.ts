@@ -16,7 +16,6 @@ export type {
 } from "./credentials.js";
 export {
   authorizationHeader,
-  CREDENTIALS_RECORD_VERSION,
   credentialKeyId,
   isExpiring,
   parseStoredCredentials,

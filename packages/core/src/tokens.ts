@@ -145,7 +145,21 @@ export interface RefreshOptions {
  * see `classifyTokenEndpointFailure`) throws a {@link ProtocolError} with code `INVALID_GRANT`;
  * network errors and 5xx throw `TransportError`s: neither deletes anything, that is the
  * caller's decision (S33). A response refused after the server rotated the refresh token goes
- * to `options.saveRotated` first.
+ * to `options.saveRotated` first. A refreshed ID token must keep the `iss`, `sub` and `aud` of
+ * the previous one ({@link https://openid.net/specs/openid-connect-core-1_0.html#RefreshTokenResponse | OIDC Core §12.2}, S46).
+ *
+ * Implements {@link https://www.rfc-editor.org/rfc/rfc6749#section-6 | RFC 6749 §6}.
+ *
+ * @returns The new credentials (not stored: persist them, or use {@link getAccessToken}, which does).
+ * @throws {@link LoginRequiredError} `LOGIN_REQUIRED` when there is no refresh token.
+ * @throws {@link ProtocolError} `INVALID_GRANT` (the session is over), `INVALID_CLIENT`,
+ * `TOKEN_REQUEST_FAILED`, `INVALID_RESPONSE`, `INVALID_ID_TOKEN`.
+ * @throws {@link TransportError} `NETWORK_ERROR`, `SERVER_ERROR`, `TIMEOUT`, `ABORTED`: retry later; nothing is lost.
+ *
+ * @example
+ * ```ts
+ * if (isExpiring(credentials)) credentials = await refreshCredentials(credentials, { client, server });
+ * ```
  */
 export async function refreshCredentials(
   credentials: Credentials,

@@ -7,8 +7,8 @@ import {
   parseStoredCredentials,
   StoreError,
   serializeCredentials,
-  toCredentials,
 } from "../src/index.js";
+import { toCredentials } from "../src/tokens.js";
 
 const base = { issuer: "https://as.example", clientId: "cli", receivedAt: 1_000_000 };
 

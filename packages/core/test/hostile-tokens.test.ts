@@ -11,8 +11,8 @@ import {
   pollDeviceAuthorization,
   serializeCredentials,
   startDeviceAuthorization,
-  toCredentials,
 } from "../src/index.js";
+import { toCredentials } from "../src/tokens.js";
 import {
   client,
   idp,

@@ -1,13 +1,8 @@
 // Endpoint URLs a hostile server or a careless configuration can produce: user-info in a URL, an
 // issuer that only normalises to the configured one, and names that look like loopback.
 import { describe, expect, it } from "vitest";
-import {
-  ErrorCode,
-  type FetchLike,
-  isLoopbackUrl,
-  type LatchkeyError,
-  resolveServer,
-} from "../src/index.js";
+import { isLoopbackUrl } from "../src/config.js";
+import { ErrorCode, type FetchLike, type LatchkeyError, resolveServer } from "../src/index.js";
 
 /** A transport that answers every request with this discovery document and records the URLs. */
 function serving(document: Record<string, unknown>): {

@@ -4,7 +4,7 @@ import {
   generateCodeVerifier,
   generateNonce,
   generateState,
-} from "../src/index.js";
+} from "../src/pkce.js";
 
 describe("PKCE and random values", () => {
   it("S10: computes the reference's S256 test vector", async () => {

@@ -14,8 +14,8 @@ import {
   type ServerMetadata,
   StoreError,
   serializeCredentials,
-  toCredentials,
 } from "../src/index.js";
+import { toCredentials } from "../src/tokens.js";
 
 // Property-based tests: arbitrary input never throws anything but the documented coded errors,
 // and only the exact state is ever accepted. Seeds are fixed so that a failure reproduces.

@@ -10,9 +10,9 @@ import {
   ProtocolError,
   receiveCallback,
   resolveServer,
-  toCredentials,
 } from "../src/index.js";
 import * as coreStore from "../src/store.js";
+import { toCredentials } from "../src/tokens.js";
 
 // S54: the one sanitizer for text from a server or a callback (issue 12 point 13, issue 13
 // point 4). Seeds are fixed so that a failure reproduces.

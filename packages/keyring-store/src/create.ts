@@ -54,6 +54,10 @@ export interface CreatedTokenStore {
  * - `file`: a {@link FileTokenStore} in `directory` (default {@link defaultStoreDirectory}).
  * - `memory`: a {@link MemoryTokenStore}.
  *
+ * @throws {@link KeyringUnavailableError} (`STORE_UNAVAILABLE`, with a `reason`) for `keyring`;
+ * `StoreError` `STORE_UNAVAILABLE` for an unknown kind or when no store directory can be found
+ * (no `$HOME`). `auto` never throws for an unusable keyring: it falls back, with a `notice`.
+ *
  * @example
  * ```ts
  * const { store, notice } = await createTokenStore({ kind: "auto", directory: storeDir });

@@ -16,10 +16,6 @@ export {
   TOKEN_STORE_KINDS,
   type TokenStoreKind,
 } from "./create.js";
-export {
-  type DirectReadKeytarBackendOptions,
-  directReadKeytarBackend,
-} from "./direct-read.js";
 export { defaultStoreDirectory, type StoreEnvironment } from "./directory.js";
 export { FileTokenStore, type FileTokenStoreOptions } from "./file.js";
 export {
@@ -31,16 +27,8 @@ export {
 } from "./keyring.js";
 export {
   type CreateCredentialLockOptions,
-  type CredentialLock,
   createCredentialLock,
   FileCredentialLock,
   type FileCredentialLockOptions,
 } from "./lock.js";
 export { MemoryTokenStore } from "./memory.js";
-export {
-  canReadSecretServiceDirectly,
-  type DirectReadEnvironment,
-  openSecretServiceReader,
-  SecretServiceReadError,
-  type SecretServiceReader,
-} from "./secret-service.js";

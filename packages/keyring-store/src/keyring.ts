@@ -278,8 +278,7 @@ export interface OpenKeyringTokenStoreOptions {
   skipProbeIfStored?: CredentialKey;
   /**
    * The environment: `DBUS_SESSION_BUS_ADDRESS` lets keytar's entries be read over D-Bus
-   * directly, without loading libsecret (see {@link directReadKeytarBackend}). Default
-   * `process.env`.
+   * directly, without loading libsecret (see `directReads`). Default `process.env`.
    */
   env?: Readonly<Record<string, string | undefined>>;
   /**

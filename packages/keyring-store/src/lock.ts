@@ -4,20 +4,14 @@ import { join, resolve } from "node:path";
 import { sleep } from "@latchkey/core/async";
 import {
   type CredentialKey,
+  type CredentialLock,
   ErrorCode,
-  type GetAccessTokenOptions,
   StoreError,
   TransportError,
 } from "@latchkey/core/store";
 import { randomHex } from "./digest.js";
 import { defaultStoreDirectory, type StoreEnvironment } from "./directory.js";
 import { fileStem } from "./file.js";
-
-/**
- * Core's `CredentialLock`, the type of `getAccessToken`'s `lock` option (core does not export
- * it by name): `acquire` resolves once the lock is held, to the function that releases it.
- */
-export type CredentialLock = NonNullable<GetAccessTokenOptions["lock"]>;
 
 /** Options of {@link FileCredentialLock}. */
 export interface FileCredentialLockOptions {

@@ -5,9 +5,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CredentialKey, credentialKeyId, serializeCredentials } from "@latchkey/core";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { directReadKeytarBackend } from "../src/direct-read.js";
 import { fileStem } from "../src/file.js";
 import {
-  directReadKeytarBackend,
   FileTokenStore,
   type KeyringBackend,
   type KeyringBackendName,

@@ -3,17 +3,15 @@ import { writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { directReadKeytarBackend } from "../src/direct-read.js";
+import type { KeyringBackend } from "../src/index.js";
 import {
   canReadSecretServiceDirectly,
-  directReadKeytarBackend,
-  type KeyringBackend,
-  openSecretServiceReader,
-  SecretServiceReadError,
-} from "../src/index.js";
-import {
   decodeMessage,
   encodeCall,
   messageLength,
+  openSecretServiceReader,
+  SecretServiceReadError,
   unixSocketOfAddress,
 } from "../src/secret-service.js";
 import { tempDir } from "./helpers.js";

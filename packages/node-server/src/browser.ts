@@ -208,8 +208,16 @@ export function resolveBrowser(options: OpenBrowserOptions = {}): BrowserResolut
 }
 
 /**
- * Why no browser can be opened, or `undefined` when one probably can. The short form of
- * {@link resolveBrowser}.
+ * Why no browser can be opened, or `undefined` when one probably can: with the same options,
+ * {@link openBrowser} would find a program to start. The reasons are sentences for the user (an
+ * SSH session without a display, no `$DISPLAY`/`$WAYLAND_DISPLAY`, no `xdg-open`, ...). Never
+ * throws: a malformed `command` is reported by {@link openBrowser} instead.
+ *
+ * @example
+ * ```ts
+ * const why = browserUnavailableReason();
+ * if (why !== undefined) console.error(`Not opening a browser: ${why}. Open this address yourself:`);
+ * ```
  */
 export function browserUnavailableReason(options: OpenBrowserOptions = {}): string | undefined {
   let resolution: BrowserResolution;
@@ -224,7 +232,16 @@ export function browserUnavailableReason(options: OpenBrowserOptions = {}): stri
 
 /**
  * Splits a command line into words without a shell: whitespace separates, single and double
- * quotes group, a backslash escapes the next character outside single quotes.
+ * quotes group, a backslash escapes the next character outside single quotes. Nothing is
+ * expanded (no variables, globs or `~`). This is how {@link openBrowser} reads a `command` string
+ * (and the CLI its `--browser-command` and `--command`).
+ *
+ * @throws `ConfigurationError` `CONFIG_INVALID` on an unclosed quote.
+ *
+ * @example
+ * ```ts
+ * splitCommand(`chromium --profile-directory="Profile 1"`); // ["chromium", "--profile-directory=Profile 1"]
+ * ```
  */
 export function splitCommand(command: string): string[] {
   const words: string[] = [];
@@ -272,6 +289,15 @@ function programName(program: string): string {
  * Resolves once the program has started and has not failed within `failWindowMs`; rejects with
  * `BROWSER_FAILED` when no browser can be opened here, the program cannot be started, or it
  * exits non-zero quickly. Never puts the URL in an error: the caller shows it to the user.
+ *
+ * @throws `LatchkeyError` `BROWSER_FAILED` ({@link NodeServerErrorCode}); `ConfigurationError`
+ * `CONFIG_INVALID` for a malformed `command`.
+ *
+ * @example
+ * ```ts
+ * await openBrowser(authorizationUrl.href).catch(() => console.error(`Open ${authorizationUrl}`));
+ * await openBrowser(url, { command: "firefox --new-window" });
+ * ```
  */
 export function openBrowser(url: string, options: OpenBrowserOptions = {}): Promise<void> {
   let resolution: BrowserResolution;

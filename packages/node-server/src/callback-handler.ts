@@ -103,6 +103,11 @@ const PREFETCH = /prefetch|prerender|preview/i;
  * mounted on any server that speaks `Request`/`Response` (Deno, Bun, Hono, a service worker)
  * or called directly in a test.
  *
+ * @throws `ConfigurationError` `CONFIG_INVALID` for a redirect URI that is not an absolute URL,
+ * has a query or fragment, or a path it cannot serve (`/done`). `waitForCallback` rejects with
+ * `TIMEOUT`, `ABORTED`, `CALLBACK_INVALID` (request budget spent) or the callback's
+ * `ProtocolError` (`AUTHORIZATION_DENIED`, `ISS_MISMATCH`).
+ *
  * @example
  * ```ts
  * const handler = createCallbackHandler({ redirectUri: "http://127.0.0.1:8400/callback" });

@@ -137,12 +137,18 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
 }
 
 /**
- * Starts the loopback server that receives the authorization response (RFC 8252 §7.3). It
+ * Starts the loopback server that receives the authorization response
+ * ({@link https://www.rfc-editor.org/rfc/rfc8252#section-7.3 | RFC 8252 §7.3}). It
  * listens before anything else happens (S31), on loopback only (S23), and serves
  * {@link createCallbackHandler}'s handler: it only binds the ports, turns Node's requests into
  * Web `Request`s and the handler's `Response`s back, and keeps the connection-level limits
  * (request line 8 KiB: 414; headers 16 KiB: 431; 10 s to send a request; at most 128
  * connections, the oldest idle one closed to make room, S26).
+ *
+ * @throws `ConfigurationError` `CONFIG_INVALID` for a host other than the four loopback choices
+ * or a bad path; `LatchkeyError` `PORT_IN_USE` ({@link NodeServerErrorCode}) when every port
+ * asked for is taken. `waitForCallback` rejects with `TIMEOUT`, `ABORTED`, `CALLBACK_INVALID`
+ * (request budget spent) or the callback's `ProtocolError`.
  *
  * @example
  * ```ts

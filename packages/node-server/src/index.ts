@@ -1,5 +1,5 @@
-export type { BrowserResolution, OpenBrowserOptions } from "./browser.js";
-export { browserUnavailableReason, openBrowser, resolveBrowser, splitCommand } from "./browser.js";
+export type { OpenBrowserOptions } from "./browser.js";
+export { browserUnavailableReason, openBrowser, splitCommand } from "./browser.js";
 export type {
   CallbackHandler,
   CallbackHandlerOptions,
@@ -9,21 +9,10 @@ export type { CallbackHost, CallbackServer, CallbackServerOptions } from "./call
 export { callbackOptionsFromRedirectUri, startCallbackServer } from "./callback-server.js";
 export { NodeServerErrorCode } from "./errors.js";
 export type {
-  BrowserLoginEvent,
-  BrowserLoginOptions,
   InteractiveLoginOptions,
   LoginCallbackOptions,
   LoginEvent,
   LoginMode,
-  LoginModeChoice,
-  LoopbackPromptEvent,
 } from "./login.js";
-export {
-  chooseLoginMode,
-  interactiveLogin,
-  judgePastedCallback,
-  loginWithBrowser,
-} from "./login.js";
+export { interactiveLogin } from "./login.js";
 export type { ResultPageOptions } from "./pages.js";
-export { escapeHtml, failurePage, PAGE_HEADERS, strayPage, successPage } from "./pages.js";
-export { escapeTerminal } from "./terminal.js";

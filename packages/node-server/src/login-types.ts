@@ -6,7 +6,7 @@ import type { ResultPageOptions } from "./pages.js";
 // The events and options of the interactive logins (login.ts), apart so that the pieces of a
 // login (paste-input.ts) can name them without importing the login itself.
 
-/** The events of a loopback login that both {@link loginWithBrowser} and {@link interactiveLogin} report. */
+/** The events of {@link interactiveLogin} that a loopback (browser or paste) login reports. */
 export type LoopbackPromptEvent =
   | { type: "listening"; redirectUri: string }
   | {
@@ -17,13 +17,6 @@ export type LoopbackPromptEvent =
       opening: boolean;
     }
   | { type: "browser-opened" };
-
-/** What {@link loginWithBrowser} reports while it works, so that a CLI can print it. */
-export type BrowserLoginEvent =
-  | LoopbackPromptEvent
-  | { type: "browser-failed"; error: LatchkeyError }
-  | { type: "callback-received" }
-  | { type: "token-exchanged" };
 
 /** How {@link interactiveLogin} reaches the user (CLI `--flow`). */
 export type LoginMode = "auto" | "browser" | "paste" | "device";
@@ -90,8 +83,8 @@ export type LoginCallbackOptions = Pick<
   "host" | "port" | "path" | "maxRequests"
 >;
 
-/** Options of {@link loginWithBrowser}. */
-export interface BrowserLoginOptions extends ResultPageOptions {
+/** Options of {@link interactiveLogin}. */
+export interface InteractiveLoginOptions extends ResultPageOptions {
   /** The client. */
   client: ClientOptions;
   /** The authorization server (from core's `resolveServer`). */
@@ -107,12 +100,6 @@ export interface BrowserLoginOptions extends ResultPageOptions {
    * or `false` to only report the URL (`--no-browser`).
    */
   browser?: false | OpenBrowserOptions | ((url: string) => Promise<void>);
-  /** Progress reports. */
-  onEvent?: (event: BrowserLoginEvent) => void;
-}
-
-/** Options of {@link interactiveLogin}. */
-export interface InteractiveLoginOptions extends Omit<BrowserLoginOptions, "onEvent"> {
   /**
    * `auto` (default): the browser when one can be opened, else the device flow when the server
    * offers it, else paste. `browser`: loopback callback + browser. `paste`: loopback callback +

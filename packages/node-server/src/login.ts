@@ -10,29 +10,20 @@ import {
   TransportError,
 } from "@latchkey/core";
 import { singleFlight, startTimer } from "@latchkey/core/async";
-import { judgePastedCallback } from "@latchkey/core/callback";
 import { browserUnavailableReason, openBrowser } from "./browser.js";
 import { type CallbackServerOptions, startCallbackServer } from "./callback-server.js";
-import type {
-  BrowserLoginOptions,
-  InteractiveLoginOptions,
-  LoginEvent,
-  LoginMode,
-} from "./login-types.js";
+import type { InteractiveLoginOptions, LoginEvent, LoginMode } from "./login-types.js";
 import { readPastes } from "./paste-input.js";
 import { escapeTerminal } from "./terminal.js";
 
 export type {
-  BrowserLoginEvent,
-  BrowserLoginOptions,
   InteractiveLoginOptions,
   LoginCallbackOptions,
   LoginEvent,
   LoginMode,
-  LoopbackPromptEvent,
 } from "./login-types.js";
 
-type Opener = NonNullable<BrowserLoginOptions["browser"]>;
+type Opener = NonNullable<InteractiveLoginOptions["browser"]>;
 
 function open(browser: Exclude<Opener, false>, url: string): Promise<void> {
   return typeof browser === "function" ? browser(url) : openBrowser(url, browser);
@@ -51,13 +42,11 @@ function serverOptions(options: InteractiveLoginOptions): CallbackServerOptions 
 // ---------------------------------------------------------------------------------------------
 // Paste
 
-export { judgePastedCallback } from "@latchkey/core/callback";
-
 interface CodePlan {
   /** Open the browser on the authorization URL. */
   open: boolean;
   /** When pasted redirect addresses are read. */
-  paste: "now" | "on-browser-failure" | "never";
+  paste: "now" | "on-browser-failure";
 }
 
 function pasteInput(
@@ -151,49 +140,6 @@ async function codeLogin(options: InteractiveLoginOptions, plan: CodePlan): Prom
     stop.abort();
     await callbackServer.close(outcome.via === "paste" ? { graceMs: 0 } : {});
   }
-}
-
-/**
- * One interactive login through the system browser: the loopback server listens first (S31),
- * then core builds the authorization URL for the port actually bound (S7), the browser opens (or
- * the URL is only reported), core validates the callback and exchanges the code. The port is
- * always closed afterwards (S23). A browser that fails to open does not end the login: the user
- * can still open the reported URL by hand. Kept for compatibility: {@link interactiveLogin}
- * adds paste and device modes, the automatic choice, and single flight.
- *
- * @example
- * ```ts
- * // The library never prints: the caller shows the URL its own way.
- * const credentials = await loginWithBrowser({ client, server, onEvent: (e) => {
- *   if (e.type === "authorization-url") showPrompt(`Open ${e.url}`);
- * }});
- * ```
- */
-export function loginWithBrowser(options: BrowserLoginOptions): Promise<Credentials> {
-  const legacy = options.onEvent;
-  const { onEvent: _ignored, ...rest } = options;
-  const forwarded: InteractiveLoginOptions = { ...rest };
-  if (legacy) {
-    forwarded.onEvent = (event) => {
-      switch (event.type) {
-        case "listening":
-        case "authorization-url":
-        case "browser-opened":
-        case "token-exchanged":
-          legacy(event);
-          return;
-        case "browser-failed":
-          legacy({ type: "browser-failed", error: event.error });
-          return;
-        case "callback-received":
-          legacy({ type: "callback-received" });
-          return;
-        default:
-          return;
-      }
-    };
-  }
-  return codeLogin(forwarded, { open: true, paste: "never" });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -345,18 +291,30 @@ function joinWithSignal(
 
 /**
  * Logs the user in interactively, whichever way reaches them: the system browser with a loopback
- * callback, a pasted redirect address (remote machines), or the device flow (RFC 8628). See
- * {@link chooseLoginMode} for `auto`. Concurrent calls for the same issuer, client and request
+ * callback, a pasted redirect address (remote machines), or the device flow
+ * ({@link https://www.rfc-editor.org/rfc/rfc8628 | RFC 8628}). `auto` picks the browser when one
+ * can be opened, else the device flow when the server offers it, else paste; the first event,
+ * `mode`, says which and why. Concurrent calls for the same issuer, client and request
  * share one login (one browser, one port); a joining call's own `signal` only stops its wait.
  *
  * - browser: listens first, opens the browser, waits for the callback; when the browser fails to
  *   open and an input is available, a pasted redirect address is accepted too.
  * - paste: listens too (a browser on this machine still completes the login by itself), reports
- *   the URL, and reads pasted redirect addresses (see {@link judgePastedCallback}), refusing up
- *   to `maxPasteAttempts` wrong ones.
+ *   the URL, and reads pasted redirect addresses (judged by `judgePastedCallback` of
+ *   `@latchkey/core/callback`), refusing up to `maxPasteAttempts` wrong ones.
  * - device: reports the user code and verification address (escaped, S50), opens the browser on
  *   `verification_uri_complete` when one can be opened, and polls with core (S48, S49). The
  *   timeout is `timeoutMs` when given, else the device code's lifetime.
+ *
+ * The credentials are returned, not stored: persist them (or pass this as `getAccessToken`'s
+ * `login`).
+ *
+ * @throws `LatchkeyError` `PORT_IN_USE`; core's `TransportError` `TIMEOUT` or `ABORTED` (the port
+ * is freed), `ProtocolError` from the callback or the token endpoint (`AUTHORIZATION_DENIED`,
+ * `INVALID_GRANT`, `INVALID_ID_TOKEN`, ...; after `maxPasteAttempts` refused pastes the last
+ * refusal's `STATE_MISMATCH` or `CALLBACK_INVALID`; `CALLBACK_INVALID` when the input ends),
+ * `ConfigurationError` `CONFIG_INVALID`. A browser that fails to open does not end the
+ * login (`browser-failed` event).
  *
  * @example
  * ```ts

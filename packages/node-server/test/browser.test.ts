@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LatchkeyError } from "@latchkey/core";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { resolveBrowser } from "../src/browser.js";
 import {
   browserUnavailableReason,
   NodeServerErrorCode,
   openBrowser,
-  resolveBrowser,
   splitCommand,
 } from "../src/index.js";
 

@@ -1,7 +1,8 @@
 import { ErrorCode, ProtocolError, resolveServer } from "@latchkey/core";
 import { startFakeAuthorizationServer } from "@latchkey/testing";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { escapeTerminal, interactiveLogin, type LoginEvent } from "../src/index.js";
+import { interactiveLogin, type LoginEvent } from "../src/index.js";
+import { escapeTerminal } from "../src/terminal.js";
 
 const HOSTILE = "\x1b]0;pwned\x07\x1b[2J\u202e";
 

@@ -1,16 +1,10 @@
 import { PassThrough } from "node:stream";
 import { ErrorCode, LatchkeyError, ProtocolError } from "@latchkey/core";
+import { judgePastedCallback } from "@latchkey/core/callback";
 import { followLoginRedirects } from "@latchkey/testing";
 import { describe, expect, it } from "vitest";
-import {
-  type BrowserLoginEvent,
-  chooseLoginMode,
-  interactiveLogin,
-  judgePastedCallback,
-  type LoginEvent,
-  loginWithBrowser,
-  NodeServerErrorCode,
-} from "../src/index.js";
+import { interactiveLogin, type LoginEvent, NodeServerErrorCode } from "../src/index.js";
+import { chooseLoginMode } from "../src/login.js";
 import { addressTheBrowserEndsOn, fakeServer } from "./fixtures.js";
 import { waitingState } from "./helpers.js";
 
@@ -71,29 +65,6 @@ describe("browser mode", () => {
     ]);
     expect(events.find((e) => e.type === "callback-received")).toMatchObject({ via: "loopback" });
     expect(fake.count("token")).toBe(1);
-  });
-
-  it("loginWithBrowser keeps its event contract (backward compatible)", async () => {
-    const { client, server } = await fakeServer();
-    const events: BrowserLoginEvent[] = [];
-    await loginWithBrowser({
-      client,
-      server,
-      browser: async (url) => {
-        void followLoginRedirects(url);
-      },
-      onEvent: (e) => events.push(e),
-    });
-    expect(events.map((e) => e.type)).toEqual([
-      "listening",
-      "authorization-url",
-      "browser-opened",
-      "callback-received",
-      "token-exchanged",
-    ]);
-    expect(events.find((e) => e.type === "callback-received")).toEqual({
-      type: "callback-received",
-    });
   });
 
   it("S8: a login over ::1 and over 'localhost' completes (the fake registers both)", async () => {

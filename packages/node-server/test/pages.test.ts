@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { failurePage, strayPage, successPage } from "../src/index.js";
-import { PALETTE } from "../src/pages.js";
+import { failurePage, PALETTE, strayPage, successPage } from "../src/pages.js";
 
 function luminance(hex: string): number {
   const [r, g, b] = [1, 3, 5].map((i) => {

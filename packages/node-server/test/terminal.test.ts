@@ -1,14 +1,9 @@
 import { ErrorCode, escapeText, resolveServer } from "@latchkey/core";
 import { startFakeAuthorizationServer } from "@latchkey/testing";
 import { describe, expect, it, onTestFinished } from "vitest";
-import {
-  escapeTerminal,
-  failurePage,
-  interactiveLogin,
-  type LoginEvent,
-  strayPage,
-  successPage,
-} from "../src/index.js";
+import { interactiveLogin, type LoginEvent } from "../src/index.js";
+import { failurePage, strayPage, successPage } from "../src/pages.js";
+import { escapeTerminal } from "../src/terminal.js";
 
 // S54 (issue 12 point 13, issue 13 point 4): node-server shows server and callback text on the
 // terminal (through its events) and on pages only through core's one sanitizer.

@@ -87,6 +87,7 @@ export interface FakeFaultSpec {
 
 /** One entry of {@link fakeFaultCatalogue}. */
 export interface FakeFaultInfo {
+  /** The fault's name, `ENDPOINT:kind` (as given in `faults` or `--fault`). */
   readonly name: FakeFaultName;
   /** The endpoint whose responses it changes. */
   readonly endpoint: FakeEndpoint;

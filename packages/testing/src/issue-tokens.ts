@@ -14,11 +14,17 @@ export interface FakeIssueTokensOptions {
 
 /** A token response, as the token endpoint would send it. */
 export interface FakeTokenResponse {
+  /** The access token: an RFC 9068 `at+jwt` JWT signed by the server. */
   access_token: string;
+  /** Always `Bearer`. */
   token_type: "Bearer";
+  /** Lifetime of the access token, in seconds. */
   expires_in: number;
+  /** The granted scope, when there is one. */
   scope?: string;
+  /** A refresh token, unless none was asked for. */
   refresh_token?: string;
+  /** A signed ID token, when the scope holds `openid`. */
   id_token?: string;
 }
 

@@ -90,7 +90,9 @@ export interface FakeAuthorizationServerOptions {
 
 /** One request the fake server answered. */
 export interface FakeRequestLogEntry {
+  /** Which endpoint the request was for. */
   readonly endpoint: FakeEndpoint;
+  /** The HTTP method, e.g. `POST`. */
   readonly method: string;
   /** The path of the request URL, without the query. */
   readonly path: string;
@@ -117,9 +119,13 @@ export interface FakeEndpoints {
   readonly oauthMetadata: string;
   /** OpenID discovery: `{issuer}/.well-known/openid-configuration`. */
   readonly openidConfiguration: string;
+  /** The authorization endpoint (RFC 6749 §3.1), where the browser is sent. */
   readonly authorization: string;
+  /** The token endpoint (RFC 6749 §3.2). */
   readonly token: string;
+  /** The JSON Web Key Set of the signing keys (`jwks_uri`). */
   readonly jwks: string;
+  /** The OpenID Connect UserInfo endpoint. */
   readonly userinfo: string;
   /** RFC 8628 device authorization endpoint. */
   readonly deviceAuthorization: string;
