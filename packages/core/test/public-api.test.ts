@@ -20,6 +20,7 @@ describe("public API", () => {
           "ProtocolError",
           "StoreError",
           "TransportError",
+          "authorizationHeader",
           "beginAuthorization",
           "clientCredentialsGrant",
           "createAuthorizedFetch",
@@ -91,6 +92,7 @@ describe("public API", () => {
           "ProtocolError",
           "StoreError",
           "TransportError",
+          "authorizationHeader",
           "credentialKeyId",
           "decodeJwtClaims",
           "escapeText",
@@ -121,6 +123,10 @@ describe("public API", () => {
       "./callback": {
         runtime: ["judgePastedCallback", "receiveCallback"],
         types: ["CallbackVerdict"],
+      },
+      "./async": {
+        runtime: ["singleFlight", "sleep", "startTimer", "withTimeout"],
+        types: [],
       },
     });
   });
