@@ -54,6 +54,8 @@ steps.push([
 ]);
 // Every S-id, "defect N", document and relative link the repository cites resolves (docs/).
 steps.push(["docs", run("node", ["scripts/check-docs.mjs"])]);
+// The README figures check itself (bench/readme-figures.mjs), on made-up READMEs.
+steps.push(["bench figures", run("node", ["--test", "bench/readme-figures.test.mjs"])]);
 steps.push([
   "typecheck",
   run("pnpm", ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]),
@@ -95,7 +97,8 @@ for (const name of packages) {
 }
 
 console.error("\nTime per step:");
-for (const [step, seconds] of timings) console.error(`${seconds.toFixed(1).padStart(7)} s  ${step}`);
+for (const [step, seconds] of timings)
+  console.error(`${seconds.toFixed(1).padStart(7)} s  ${step}`);
 const failedSteps = steps.filter(([, status]) => status !== 0).map(([name]) => name);
 if (failedSteps.length) console.error(`\nFailed steps: ${failedSteps.join(", ")}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
