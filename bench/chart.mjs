@@ -17,9 +17,9 @@ const xml = (text) =>
  */
 export function chart(rows, { date, machine }) {
   const drawn = rows.filter((r) => Number.isFinite(r.value) && r.value > 0);
-  const left = 470;
-  const plot = 380;
-  const right = 110;
+  const left = 640;
+  const plot = 400;
+  const right = 170;
   const top = 58;
   const rowHeight = 34;
   const width = left + plot + right;
@@ -51,10 +51,10 @@ export function chart(rows, { date, machine }) {
     const good = r.bound !== undefined ? !over : r.value <= 1;
     const colour = over ? "#c62828" : good ? "#2e7d32" : "#9e9e9e";
     out.push(
-      `<text x="${left - 8}" y="${y + 12}" text-anchor="end">${xml(r.measure.replace(/ \(median[^)]*\)$/, ""))}</text>`,
+      `<text x="${left - 8}" y="${y + 12}" text-anchor="end">${xml(r.measure.replace(/ \((?:median|minified)[^)]*\)$/, ""))}</text>`,
       `<text x="${left - 8}" y="${y + 26}" text-anchor="end" fill="#555">${xml(`${r.id}: against ${r.other}`)}</text>`,
       `<rect x="${Math.min(x0, x1).toFixed(1)}" y="${y + 4}" width="${Math.max(1, Math.abs(x1 - x0)).toFixed(1)}" height="20" fill="${colour}"/>`,
-      `<text x="${(Math.max(x0, x1) + 6).toFixed(1)}" y="${y + 18}">${xml(r.ratio)}${r.bound === undefined ? "" : escape(` (goal ≤ ${r.bound}×)`)}</text>`,
+      `<text x="${(Math.max(x0, x1) + 6).toFixed(1)}" y="${y + 18}">${xml(r.ratio)}${r.bound === undefined ? "" : xml(` (goal ≤ ${r.bound}×)`)}</text>`,
     );
     if (r.bound !== undefined) {
       const bx = x(r.bound).toFixed(1);

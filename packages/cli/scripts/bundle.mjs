@@ -1,7 +1,7 @@
 // Bundles the `latchkey` bin into one file: `latchkey token` runs on every kubectl or script
 // call, and loading one file instead of a few hundred modules is most of its start-up cost.
 // Packages only the demo or rare paths need stay external and are loaded lazily.
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
@@ -69,11 +69,14 @@ await build({
 // the OS temp dir, node-compile-cache) before anything else is loaded, so that every run after
 // the first skips compiling the bundle; NODE_DISABLE_COMPILE_CACHE=1 turns it off. Node 20 has no
 // enableCompileCache: the import is then all there is. (`pnpm bench`: bench/compile-cache.mjs.)
+// Executable, as kubectl's exec plugin and other direct callers run it without `node`.
+const bin = new URL("../dist/bundle/latchkey.mjs", import.meta.url);
 writeFileSync(
-  new URL("../dist/bundle/latchkey.mjs", import.meta.url),
+  bin,
   `#!/usr/bin/env node
 import module from "node:module";
 module.enableCompileCache?.();
 await import("./chunks/main.mjs");
 `,
 );
+chmodSync(bin, 0o755);
