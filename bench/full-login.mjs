@@ -1,6 +1,7 @@
 // A full headless login through the real `latchkey` process (discovery, loopback server, the
 // stand-in browser, PKCE code exchange, store), against @latchkey/testing's fake server and
-// against oidc-provider 9 with its login and consent forms, beside `node -e 0`; interleaved
+// against oidc-provider 9 (ES256, no consent form: bench/oidc-provider-server.mjs; it still shows
+// its login form, which the stand-in browser fills), beside `node -e 0`; interleaved
 // runs, medians and p10–p90 spreads. Needs `pnpm build`. Run: node bench/full-login.mjs
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -56,11 +57,9 @@ const cases = {
     "--scope",
     "openid",
   ]),
-  "latchkey login, oidc-provider (login + consent forms)": login(op.issuer, oidcBrowser, [
+  "latchkey login, oidc-provider (login form, no consent)": login(op.issuer, oidcBrowser, [
     "--scope",
-    "openid offline_access",
-    "--auth-param",
-    "prompt=consent",
+    "openid",
   ]),
 };
 const results = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));

@@ -1,6 +1,10 @@
 // A minimal oidc-provider 9 (from packages/interop's dev dependencies) on 127.0.0.1:0 for the
-// benchmarks: the public native client `latchkey`, dev interactions, refresh tokens on
-// offline_access + prompt=consent. Not a benchmark itself; imported by the others.
+// benchmarks, set up to do the work @latchkey/testing's fake server does: the public native
+// client `latchkey`; an ES256 signing key made at each start (as the fake server makes its own);
+// ID tokens signed with it; no consent form (the grant is made on the spot, as the fake server
+// approves at once: loadExistingGrant); a refresh token with every code (issueRefreshToken). It
+// still shows its dev login form once per browser session, which the fake server does not have.
+// Not a benchmark itself; imported by the others.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
@@ -8,14 +12,13 @@ import { createRequire } from "node:module";
 const require = createRequire(new URL("../packages/interop/package.json", import.meta.url));
 const { default: Provider } = await import(require.resolve("oidc-provider"));
 
-let key;
 /** Starts oidc-provider; resolves once it listens. */
 export async function startOidcProvider() {
-  key ??= {
-    ...generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" }),
+  const key = {
+    ...generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" }),
     kid: "bench",
     use: "sig",
-    alg: "RS256",
+    alg: "ES256",
   };
   let handler;
   const server = createServer((req, res) => handler(req, res));
@@ -30,12 +33,29 @@ export async function startOidcProvider() {
         redirect_uris: ["http://127.0.0.1/callback"],
         grant_types: ["authorization_code", "refresh_token"],
         response_types: ["code"],
+        id_token_signed_response_alg: "ES256",
       },
     ],
     cookies: { keys: [randomBytes(16).toString("hex")] },
     jwks: { keys: [key] },
     features: { devInteractions: { enabled: true }, revocation: { enabled: true } },
     findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
+    // The consent the fake server does not ask for: a grant of the requested scopes, made at once.
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+      if (grantId) {
+        const existing = await ctx.oidc.provider.Grant.find(grantId);
+        if (existing) return existing;
+      }
+      const grant = new ctx.oidc.provider.Grant({
+        clientId: ctx.oidc.client.clientId,
+        accountId: ctx.oidc.session.accountId,
+      });
+      grant.addOIDCScope(ctx.oidc.params.scope ?? "openid");
+      await grant.save();
+      return grant;
+    },
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
   });
   handler = provider.callback();
   return {

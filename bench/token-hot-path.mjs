@@ -1,15 +1,17 @@
 // `latchkey token` with a valid stored token (the path kubectl and scripts hit on every call)
-// against `node -e 0`, in the same run: wall time and peak RSS, medians and spreads.
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+// against plain `node -e 0` (nothing preloaded), in the same run: wall time and peak RSS measured
+// from outside (bench/measure-process.mjs), interleaved runs, medians and spreads. Also an empty
+// ES module, the floor of any ESM bin (Node's ESM loader), for reference.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeAuthorizationServer } from "@latchkey/testing";
+import { measureSync, quantile } from "./measure-process.mjs";
 
 const runs = Number(process.env.BENCH_RUNS ?? 30);
 const bin = fileURLToPath(new URL("../packages/cli/dist/bundle/latchkey.mjs", import.meta.url));
-const probe = fileURLToPath(new URL("./rss-probe.mjs", import.meta.url));
 const follow = fileURLToPath(
   new URL("../packages/cli/test/fixtures/follow-browser.mjs", import.meta.url),
 );
@@ -38,27 +40,13 @@ await new Promise((resolve, reject) => {
   child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`login failed: ${code}`))));
 });
 
-function measure(args) {
-  const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, ["--import", probe, ...args], {
-    env,
-    stdio: ["ignore", "pipe", "pipe", "pipe"],
-    encoding: "utf8",
-  });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.status !== 0)
-    throw new Error(`${args.join(" ")} exited ${result.status}: ${result.stderr}`);
-  const rssKiB = Number(String(result.output[3]).trim());
-  return { ms, rssKiB };
-}
+const measure = (args) => measureSync(process.execPath, args, { env });
 
-const quantile = (values, q) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-};
-
+const emptyModule = join(storeDir, "empty.mjs");
+writeFileSync(emptyModule, "");
 const cases = {
   "node -e 0": ["-e", "0"],
+  "node empty.mjs": [emptyModule],
   "latchkey token (file store)": [bin, "token", "--no-login", ...common],
 };
 if (process.env.DBUS_SESSION_BUS_ADDRESS) {
@@ -114,7 +102,7 @@ const baseRss = quantile(
   0.5,
 );
 console.log(
-  `token hot path, ${runs} interleaved runs each, node ${process.version}, ${process.platform}/${process.arch}`,
+  `token hot path, ${runs} interleaved runs each, node ${process.version}, ${process.platform}/${process.arch}; peak RSS from GNU time, nothing preloaded`,
 );
 console.log("| case | median ms | p10–p90 ms | ratio | median peak RSS MiB | ratio |");
 console.log("|---|---|---|---|---|---|");

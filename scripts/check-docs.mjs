@@ -10,11 +10,14 @@
 //   docs/ files in text instead);
 // - the generated parts of docs/ are current: the tests listed under each property (test titles
 //   naming the id), the fake server's `--help` and fault catalogue, and every flag of every
-//   `latchkey <command> --help` appears in docs/cli.md.
+//   `latchkey <command> --help` appears in docs/cli.md;
+// - every ms/MiB/KB/× figure a README quotes sits in a `<!-- bench:<id> -->` region that matches
+//   bench/RESULTS.md (bench/readme-figures.mjs).
 // `node scripts/check-docs.mjs --write` regenerates the generated parts instead of failing on them.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
+import { readmeFigureProblems, writeReadmeFigures } from "../bench/readme-figures.mjs";
 
 const root = resolve(new URL("..", import.meta.url).pathname);
 const write = process.argv.includes("--write");
@@ -274,6 +277,10 @@ for (const command of commands) {
       problems.push(`docs/cli.md: \`${command} ${flag}\` is not documented`);
   }
 }
+
+// Every figure a README quotes is a region generated from bench/RESULTS.md, and is current.
+if (write) writeReadmeFigures();
+problems.push(...readmeFigureProblems());
 
 for (const problem of problems) console.error(problem);
 console.error(

@@ -84,6 +84,8 @@ const steps = [
   pnpm("changeset status", ["exec", "changeset", "status"]),
   // Every S-id, "defect N", document and relative link the repository cites resolves (docs/).
   { name: "docs", command: "node", args: ["scripts/check-docs.mjs"] },
+  // The README figures check itself (bench/readme-figures.mjs), on made-up READMEs.
+  { name: "bench figures", command: "node", args: ["--test", "bench/readme-figures.test.mjs"] },
   // Every published entry's exports carry TSDoc (scripts/check-api.mjs, on the build).
   { name: "public API", command: "node", args: ["scripts/check-api.mjs"] },
 ];

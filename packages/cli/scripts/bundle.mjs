@@ -1,7 +1,7 @@
 // Bundles the `latchkey` bin into one file: `latchkey token` runs on every kubectl or script
 // call, and loading one file instead of a few hundred modules is most of its start-up cost.
 // Packages only the demo or rare paths need stay external and are loaded lazily.
-import { readFileSync, rmSync } from "node:fs";
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
@@ -40,9 +40,9 @@ const lazyChildProcessForCommander = {
 rmSync(new URL("../dist/bundle", import.meta.url), { recursive: true, force: true });
 
 await build({
-  entryPoints: [new URL("../dist/bin.js", import.meta.url).pathname],
+  entryPoints: { main: new URL("../dist/bin.js", import.meta.url).pathname },
   outdir: new URL("../dist/bundle", import.meta.url).pathname,
-  entryNames: "latchkey",
+  entryNames: "chunks/[name]",
   chunkNames: "chunks/[name]-[hash]",
   outExtension: { ".js": ".mjs" },
   splitting: true,
@@ -64,3 +64,19 @@ await build({
   plugins: [lazyChildProcessForCommander],
   logLevel: "warning",
 });
+
+// The bin itself: on Node >= 22.1 it turns on Node's module compile cache (V8 code cache kept in
+// the OS temp dir, node-compile-cache) before anything else is loaded, so that every run after
+// the first skips compiling the bundle; NODE_DISABLE_COMPILE_CACHE=1 turns it off. Node 20 has no
+// enableCompileCache: the import is then all there is. (`pnpm bench`: bench/compile-cache.mjs.)
+// Executable, as kubectl's exec plugin and other direct callers run it without `node`.
+const bin = new URL("../dist/bundle/latchkey.mjs", import.meta.url);
+writeFileSync(
+  bin,
+  `#!/usr/bin/env node
+import module from "node:module";
+module.enableCompileCache?.();
+await import("./chunks/main.mjs");
+`,
+);
+chmodSync(bin, 0o755);
