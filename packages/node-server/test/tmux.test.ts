@@ -1,8 +1,9 @@
 import { execFile, execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { tempDir } from "@latchkey/test-utils";
 import ts from "typescript";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { addressTheBrowserEndsOn, fakeServer } from "./fixtures.js";
@@ -61,18 +62,36 @@ try {
   );
 }
 
+/** Resolves on the next write to `file` (the pane's output, piped there by `tmux pipe-pane`). */
+function nextWrite(file: string): { written: Promise<void>; stop: () => void } {
+  let stop = (): void => undefined;
+  const written = new Promise<void>((resolve) => {
+    const watcher = watch(file, () => {
+      watcher.close();
+      resolve();
+    });
+    stop = () => watcher.close();
+  });
+  return { written, stop };
+}
+
+/**
+ * The pane's text once it matches `pattern`: looked at again each time the program writes to
+ * the pane, never on a timer (the test's timeout is the hang guard).
+ */
 async function waitForPane(
   tmux: (...args: string[]) => Promise<string>,
+  output: string,
   pattern: RegExp,
-  timeoutMs = 10_000,
 ): Promise<string> {
-  const started = Date.now();
   for (;;) {
+    const next = nextWrite(output); // before looking, so that no write goes unnoticed
     const pane = await tmux("capture-pane", "-p", "-J", "-t", "login");
-    if (pattern.test(pane)) return pane;
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`pane never matched ${pattern}:\n${pane}`);
-    await new Promise((r) => setTimeout(r, 50));
+    if (pattern.test(pane)) {
+      next.stop();
+      return pane;
+    }
+    await next.written;
   }
 }
 
@@ -99,8 +118,12 @@ describe.runIf(tmuxAvailable || process.env.CI)("paste mode in a real terminal (
     onTestFinished(async () => {
       await tmux("kill-server").catch(() => undefined);
     });
+    // Every write to the pane lands in this file too; what was written before is in the pane.
+    const output = join(tempDir("latchkey-tmux-"), "pane-output");
+    writeFileSync(output, "");
+    await tmux("pipe-pane", "-t", "login", `cat >> '${output}'`);
 
-    const shown = await waitForPane(tmux, /\(1\/3\): $/m);
+    const shown = await waitForPane(tmux, output, /\(1\/3\): $/m);
     const url = /^(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m.exec(shown)?.[1];
     expect(url).toBeDefined();
     const redirectUri = new URL(url as string).searchParams.get("redirect_uri") as string;
@@ -113,13 +136,14 @@ describe.runIf(tmuxAvailable || process.env.CI)("paste mode in a real terminal (
     await tmux("send-keys", "-t", "login", "Enter");
     await waitForPane(
       tmux,
+      output,
       /REFUSED: The callback's state does not match this login\.\n.*\(2\/3\): $/m,
     );
     expect(fake.count("token")).toBe(0);
 
     await tmux("send-keys", "-t", "login", "-l", landed);
     await tmux("send-keys", "-t", "login", "Enter");
-    const final = await waitForPane(tmux, /EXIT=\d+/);
+    const final = await waitForPane(tmux, output, /EXIT=\d+/);
     writeFileSync(join(BUILD, "..", "tmux-paste-pane.txt"), final);
     expect(final).toContain("received via paste");
     expect(final).toMatch(/LOGGED IN \(bearer, \d+ chars\)/i);
