@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { installSystemPackages } from "./system-packages.mjs";
+import { freshTempDir, leftovers, removeTempDir } from "./temp-leftovers.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" };
@@ -64,6 +65,10 @@ steps.push([
 ]);
 // What a release would ship, packed and installed with npm outside the workspace, then run.
 steps.push(["release dry run", run("node", ["scripts/release-dry-run.mjs"])]);
+// The tests' temp files go to a fresh TMPDIR, which must be empty (and no process of theirs
+// still running) once they are done (scripts/temp-leftovers.mjs).
+const testTmp = freshTempDir();
+env.TMPDIR = testTmp;
 steps.push([
   "tests",
   run("pnpm", ["exec", "turbo", "run", "test", "--continue", "--concurrency=1"]),
@@ -71,6 +76,10 @@ steps.push([
 // core, cli and interop again on Node 22 and 24 (scripts/test-runtimes.mjs); LATCHKEY_RUNTIMES=0 skips.
 if (env.LATCHKEY_RUNTIMES !== "0")
   steps.push(["other Node.js runtimes", run("node", ["scripts/test-runtimes.mjs"])]);
+const left = leftovers(testTmp);
+if (left.length) console.error(`\nLeft behind by the tests:\n${left.join("\n")}`);
+steps.push(["nothing left in TMPDIR", left.length]);
+removeTempDir(testTmp);
 
 let passed = 0;
 let failed = 0;

@@ -5,7 +5,7 @@ import {
   startFakeAuthorizationServer,
 } from "@latchkey/testing";
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
-import { BROWSER, cleanEnv, latchkey, startProxy, tempDir } from "./helpers.js";
+import { BROWSER, cleanEnv, cliArgs, latchkey, startProxy, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer;
 let storeDir: string;
@@ -18,17 +18,7 @@ afterEach(async () => {
 });
 
 function common(extra: string[] = []): string[] {
-  return [
-    "--issuer",
-    idp.issuer,
-    "--client-id",
-    "latchkey",
-    "--store",
-    "file",
-    "--store-dir",
-    storeDir,
-    ...extra,
-  ];
+  return cliArgs({ issuer: idp.issuer, storeDir }, extra);
 }
 
 async function login(extra: string[] = []): Promise<void> {

@@ -7,7 +7,7 @@ import {
   startFakeAuthorizationServer,
 } from "@latchkey/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
+import { BROWSER, cleanEnv, cliArgs, latchkey, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer;
 let storeDir: string;
@@ -21,17 +21,7 @@ afterEach(async () => {
 });
 
 function common(extra: string[] = []): string[] {
-  return [
-    "--issuer",
-    idp.issuer,
-    "--client-id",
-    "latchkey",
-    "--store",
-    "file",
-    "--store-dir",
-    storeDir,
-    ...extra,
-  ];
+  return cliArgs({ issuer: idp.issuer, storeDir }, extra);
 }
 
 function execInfo(interactive: boolean): NodeJS.ProcessEnv {

@@ -4,7 +4,7 @@ import {
   startFakeAuthorizationServer,
 } from "@latchkey/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { BIN, cleanEnv, latchkey, tempDir } from "./helpers.js";
+import { BIN, cleanEnv, cliArgs, latchkey, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer | undefined;
 afterEach(async () => {
@@ -16,16 +16,7 @@ describe("--flow device (RFC 8628)", () => {
   it("S50: prints the verification URI and user code, polls, and stores the result", async () => {
     idp = await startFakeAuthorizationServer({ deviceAutoApprove: true, deviceIntervalSeconds: 1 });
     const storeDir = tempDir();
-    const args = [
-      "--issuer",
-      idp.issuer,
-      "--client-id",
-      "latchkey",
-      "--store",
-      "file",
-      "--store-dir",
-      storeDir,
-    ];
+    const args = cliArgs({ issuer: idp.issuer, storeDir });
     const login = await latchkey(["login", "--flow", "device", ...args]);
     expect(login.code, login.stderr).toBe(0);
     expect(login.stderr).toMatch(/visit http:\/\/127\.0\.0\.1:\d+\/device/);
@@ -151,6 +142,7 @@ describe("--flow paste", () => {
     );
     let stderr = "";
     let pasted = false;
+    let location: string | undefined;
     const done = new Promise<number | null>((resolve) => child.on("close", resolve));
     child.stderr.setEncoding("utf8").on("data", async (chunk: string) => {
       stderr += chunk;
@@ -159,10 +151,13 @@ describe("--flow paste", () => {
         pasted = true;
         // The user's browser on another machine: it ends on the redirect URI, which fails to load there.
         const answer = await fetch(match[1] as string, { redirect: "manual" });
-        const location = answer.headers.get("location") as string;
+        location = answer.headers.get("location") as string;
         const forged = location.replace(/state=[^&]+/, "state=forged");
         child.stdin.write(`${forged}\n`);
-        setTimeout(() => child.stdin.end(`${location}\n`), 300);
+      } else if (location !== undefined && /warning: [^\n]*state/i.test(stderr)) {
+        // The forged paste was refused: now the real address.
+        child.stdin.end(`${location}\n`);
+        location = undefined;
       }
     });
     const code = await done;

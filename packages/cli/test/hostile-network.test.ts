@@ -10,7 +10,7 @@ import {
   startHostileServer,
 } from "@latchkey/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BROWSER, latchkey, tempDir } from "./helpers.js";
+import { BROWSER, cliArgs, latchkey, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer;
 let hostile: HostileServer;
@@ -27,19 +27,7 @@ afterEach(async () => {
 });
 
 function common(extra: string[] = []): string[] {
-  return [
-    "--issuer",
-    idp.issuer,
-    "--client-id",
-    "latchkey",
-    "--store",
-    "file",
-    "--store-dir",
-    storeDir,
-    "--browser-command",
-    BROWSER,
-    ...extra,
-  ];
+  return cliArgs({ issuer: idp.issuer, storeDir }, ["--browser-command", BROWSER, ...extra]);
 }
 
 /** The credential files of the store, name → bytes. */

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
@@ -6,7 +6,7 @@ import {
   startFakeAuthorizationServer,
 } from "@latchkey/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { BIN, BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
+import { BIN, BROWSER, cleanEnv, latchkey, type RunResult, run, tempDir } from "./helpers.js";
 
 const WITH_KEYRING = fileURLToPath(new URL("./fixtures/with-keyring.sh", import.meta.url));
 const hasKeyring =
@@ -19,32 +19,8 @@ afterEach(async () => {
 });
 
 /** A shell script of latchkey commands, run inside one keyring session. */
-function inKeyringSession(
-  script: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(WITH_KEYRING, ["sh", "-c", script], {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`keyring session timed out: ${stderr}`));
-    }, 30_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function inKeyringSession(script: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return run(WITH_KEYRING, ["sh", "-c", script], { env, timeoutMs: 30_000 });
 }
 
 describe.skipIf(!hasKeyring && !process.env.CI)("the OS keyring (gnome-keyring over D-Bus)", () => {

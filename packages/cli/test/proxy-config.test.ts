@@ -4,7 +4,7 @@ import {
 } from "@latchkey/testing";
 import { beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { proxyUrl } from "../src/transport.js";
-import { BROWSER, cleanEnv, latchkey, startProxy, tempDir } from "./helpers.js";
+import { BROWSER, cleanEnv, cliArgs, latchkey, startProxy, tempDir } from "./helpers.js";
 
 // Proxy variables as people write them: curl takes `127.0.0.1:3128` as an http:// proxy, and a
 // value latchkey cannot use is a configuration error (exit 2), never an internal error.
@@ -17,16 +17,7 @@ beforeEach(async () => {
   storeDir = tempDir();
 });
 
-const common = (): string[] => [
-  "--issuer",
-  idp.issuer,
-  "--client-id",
-  "latchkey",
-  "--store",
-  "file",
-  "--store-dir",
-  storeDir,
-];
+const common = (): string[] => cliArgs({ issuer: idp.issuer, storeDir });
 
 describe("proxyUrl", () => {
   it.each([

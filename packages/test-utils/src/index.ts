@@ -14,4 +14,5 @@ export { type CliTarget, cliArgs } from "./cli-args.js";
 export { cleanEnv } from "./env.js";
 export { BIN, killAll, latchkey, type RunOptions, type RunResult, run } from "./spawn.js";
 export { tempDir } from "./temp.js";
+export { startTmux, type TmuxSession } from "./tmux.js";
 export { fileAppears } from "./wait.js";
