@@ -1,20 +1,22 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { RunningFakeAuthorizationServer } from "@latchkey/testing";
+import { beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import {
-  type RunningFakeAuthorizationServer,
-  startFakeAuthorizationServer,
-} from "@latchkey/testing";
-import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
-import { BROWSER, cleanEnv, cliArgs, latchkey, startProxy, tempDir } from "./helpers.js";
+  BROWSER,
+  cleanEnv,
+  cliArgs,
+  fakeAuthorizationServerForTest,
+  latchkey,
+  startProxy,
+  tempDir,
+} from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer;
 let storeDir: string;
 beforeEach(async () => {
-  idp = await startFakeAuthorizationServer({});
+  idp = await fakeAuthorizationServerForTest({});
   storeDir = tempDir();
-});
-afterEach(async () => {
-  await idp.close();
 });
 
 function common(extra: string[] = []): string[] {

@@ -9,6 +9,7 @@ export {
   BIN,
   cleanEnv,
   cliArgs,
+  fakeAuthorizationServerForTest,
   latchkey,
   type RunResult,
   run,

@@ -2,8 +2,15 @@ import { onTestFinished } from "vitest";
 
 type Cleanup = () => unknown;
 
-/** What was made outside a test (in `beforeAll` or at the top of a file): cleaned up after the file. */
-const fileScoped: Cleanup[] = [];
+/**
+ * What was made outside a test (in `beforeAll` or at the top of a file): cleaned up after the
+ * file. Kept on `globalThis`: the setup file and a test file may load this module twice (once
+ * through the workspace link, once by its real path).
+ */
+const KEY = Symbol.for("@latchkey/test-utils: file-scoped cleanups");
+const holder = globalThis as { [KEY]?: Cleanup[] };
+holder[KEY] ??= [];
+const fileScoped: Cleanup[] = holder[KEY];
 
 /**
  * Runs `cleanup` when the current test finishes, or, when called outside a test (`beforeAll`, a
