@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runSteps } from "./steps.mjs";
 import { installSystemPackages } from "./system-packages.mjs";
+import { freshTempDir, leftovers, removeTempDir } from "./temp-leftovers.mjs";
 import { runtimeSteps } from "./test-runtimes.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -37,6 +38,10 @@ const packagesDir = join(root, "packages");
 const packages = readdirSync(packagesDir).filter((name) =>
   existsSync(join(packagesDir, name, "package.json")),
 );
+// The packages with tests (test-utils, the shared helpers, has none of its own).
+const tested = packages.filter(
+  (name) => JSON.parse(readFileSync(join(packagesDir, name, "package.json"), "utf8")).scripts?.test,
+);
 const resultFiles = (name) =>
   readdirSync(join(packagesDir, name)).filter((file) => /^\.vitest-results.*\.json$/.test(file));
 for (const name of packages) {
@@ -50,10 +55,13 @@ timings.push({ name: "system packages", status: system.status, seconds: 0 });
 if (system.installed.length) run("rebuild native addons", "pnpm", ["rebuild"]);
 run("build", "pnpm", ["exec", "turbo", "run", "build", "--output-logs=errors-only"]);
 
-// 2. Side by side, the longest first.
+// 2. Side by side, the longest first. Their temp files go to a fresh TMPDIR, which must be empty
+// (and no process of theirs still running) once they are done (scripts/temp-leftovers.mjs).
+const testTmp = freshTempDir();
+env.TMPDIR = testTmp;
 const pnpm = (name, args, cwd) => ({ name, command: "pnpm", args, cwd });
 const testOf = (name) => pnpm(`packages/${name} tests`, ["run", "test"], join(packagesDir, name));
-const longest = ["cli", "interop"].filter((name) => packages.includes(name));
+const longest = ["cli", "interop"].filter((name) => tested.includes(name));
 const runtimes =
   env.LATCHKEY_RUNTIMES === "0" ? { steps: [], failures: [] } : runtimeSteps(undefined, env);
 for (const failure of runtimes.failures) {
@@ -65,7 +73,7 @@ const steps = [
   ...runtimes.steps.filter((step) => !step.name.startsWith("packages/core ")),
   // What a release would ship, packed and installed with npm outside the workspace, then run.
   { name: "release dry run", command: "node", args: ["scripts/release-dry-run.mjs"] },
-  ...packages.filter((name) => !longest.includes(name)).map(testOf),
+  ...tested.filter((name) => !longest.includes(name)).map(testOf),
   ...runtimes.steps.filter((step) => step.name.startsWith("packages/core ")),
   pnpm("typecheck", ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]),
   // Format, lint and import order: what `biome check` reports is what a reviewer would.
@@ -91,11 +99,15 @@ const steps = [
 ];
 const concurrency = Number(env.LATCHKEY_CONCURRENCY) || availableParallelism() + 1;
 timings.push(...(await runSteps(steps, { concurrency, cwd: root, env })));
+const left = leftovers(testTmp);
+if (left.length) console.error(`\nLeft behind by the tests:\n${left.join("\n")}`);
+timings.push({ name: "nothing left in TMPDIR", status: left.length, seconds: 0 });
+removeTempDir(testTmp);
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const name of packages) {
+for (const name of tested) {
   const files = resultFiles(name);
   if (files.length === 0) {
     console.error(`packages/${name}: no test results (its test run did not complete)`);

@@ -1,13 +1,5 @@
-import { defineConfig } from "vitest/config";
+import { vitestPreset } from "@latchkey/test-utils/vitest-preset";
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts"],
-    reporters: ["default", "json"],
-    outputFile: { json: ".vitest-results.json" },
-    // A hang guard, not a time limit: these tests run the real bin several times each, which on
-    // a loaded 2-core machine takes tens of seconds.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-  },
-});
+// A hang guard, not a time limit: these tests run the real bin several times each, which on a
+// loaded 2-core machine takes tens of seconds.
+export default vitestPreset({ testTimeout: 60_000, hookTimeout: 60_000 });

@@ -1,13 +1,9 @@
-import { defineConfig } from "vitest/config";
+import { vitestPreset } from "@latchkey/test-utils/vitest-preset";
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts"],
-    // test/browser runs in real Chromium (vitest.browser.config.ts).
-    exclude: ["test/browser/**", "**/node_modules/**"],
-    reporters: ["default", "json"],
-    outputFile: { json: ".vitest-results.json" },
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
-  },
+// test/browser runs in real Chromium (vitest.browser.config.ts). One file at a time: the files
+// are CPU-bound (nothing to overlap on two cores), and the deadline tests of
+// hostile-network.test.ts (0.3 s) ran out on the wrong request when files ran side by side.
+export default vitestPreset({
+  exclude: ["test/browser/**", "**/node_modules/**"],
+  fileParallelism: false,
 });

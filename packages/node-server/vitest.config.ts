@@ -1,11 +1,3 @@
-import { defineConfig } from "vitest/config";
+import { vitestPreset } from "@latchkey/test-utils/vitest-preset";
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts"],
-    reporters: ["default", "json"],
-    outputFile: { json: ".vitest-results.json" },
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
-  },
-});
+export default vitestPreset();

@@ -1,34 +1,26 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { RunningFakeAuthorizationServer } from "@latchkey/testing";
+import { beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import {
-  type RunningFakeAuthorizationServer,
-  startFakeAuthorizationServer,
-} from "@latchkey/testing";
-import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
-import { BROWSER, cleanEnv, latchkey, startProxy, tempDir } from "./helpers.js";
+  BROWSER,
+  cleanEnv,
+  cliArgs,
+  fakeAuthorizationServerForTest,
+  latchkey,
+  startProxy,
+  tempDir,
+} from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer;
 let storeDir: string;
 beforeEach(async () => {
-  idp = await startFakeAuthorizationServer({});
+  idp = await fakeAuthorizationServerForTest({});
   storeDir = tempDir();
-});
-afterEach(async () => {
-  await idp.close();
 });
 
 function common(extra: string[] = []): string[] {
-  return [
-    "--issuer",
-    idp.issuer,
-    "--client-id",
-    "latchkey",
-    "--store",
-    "file",
-    "--store-dir",
-    storeDir,
-    ...extra,
-  ];
+  return cliArgs({ issuer: idp.issuer, storeDir }, extra);
 }
 
 async function login(extra: string[] = []): Promise<void> {

@@ -7,7 +7,7 @@ import {
   startFakeAuthorizationServer,
 } from "@latchkey/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BIN, BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
+import { BIN, BROWSER, cleanEnv, cliArgs, latchkey, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer;
 let storeDir: string;
@@ -23,17 +23,7 @@ async function startIdp(
 }
 
 function common(extra: string[] = []): string[] {
-  return [
-    "--issuer",
-    idp.issuer,
-    "--client-id",
-    "latchkey",
-    "--store",
-    "file",
-    "--store-dir",
-    storeDir,
-    ...extra,
-  ];
+  return cliArgs({ issuer: idp.issuer, storeDir }, extra);
 }
 
 async function userinfoSub(token: string): Promise<unknown> {

@@ -1,37 +1,26 @@
-// `latchkey token --format exec-credential` as kubectl runs it: KUBERNETES_EXEC_INFO says whether
-// anyone can be asked anything (`spec.interactive`). When not, no login may start (docs/cli.md): no
-// browser, no device flow, exit 4 at once with the `latchkey login` to run. A refresh is fine.
-import { rmSync } from "node:fs";
 import {
   type RunningFakeAuthorizationServer,
   startFakeAuthorizationServer,
 } from "@latchkey/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  BROWSER,
+  cleanEnv,
+  cliArgs,
+  fakeAuthorizationServerForTest,
+  latchkey,
+  tempDir,
+} from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer;
 let storeDir: string;
 beforeEach(async () => {
-  idp = await startFakeAuthorizationServer({});
+  idp = await fakeAuthorizationServerForTest({});
   storeDir = tempDir();
-});
-afterEach(async () => {
-  await idp.close();
-  rmSync(storeDir, { recursive: true, force: true });
 });
 
 function common(extra: string[] = []): string[] {
-  return [
-    "--issuer",
-    idp.issuer,
-    "--client-id",
-    "latchkey",
-    "--store",
-    "file",
-    "--store-dir",
-    storeDir,
-    ...extra,
-  ];
+  return cliArgs({ issuer: idp.issuer, storeDir }, extra);
 }
 
 function execInfo(interactive: boolean): NodeJS.ProcessEnv {

@@ -1,31 +1,25 @@
 import { spawn } from "node:child_process";
+import type { RunningFakeAuthorizationServer } from "@latchkey/testing";
+import { describe, expect, it } from "vitest";
 import {
-  type RunningFakeAuthorizationServer,
-  startFakeAuthorizationServer,
-} from "@latchkey/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { BIN, cleanEnv, latchkey, tempDir } from "./helpers.js";
+  BIN,
+  cleanEnv,
+  cliArgs,
+  fakeAuthorizationServerForTest,
+  latchkey,
+  tempDir,
+} from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer | undefined;
-afterEach(async () => {
-  await idp?.close();
-  idp = undefined;
-});
 
 describe("--flow device (RFC 8628)", () => {
   it("S50: prints the verification URI and user code, polls, and stores the result", async () => {
-    idp = await startFakeAuthorizationServer({ deviceAutoApprove: true, deviceIntervalSeconds: 1 });
+    idp = await fakeAuthorizationServerForTest({
+      deviceAutoApprove: true,
+      deviceIntervalSeconds: 1,
+    });
     const storeDir = tempDir();
-    const args = [
-      "--issuer",
-      idp.issuer,
-      "--client-id",
-      "latchkey",
-      "--store",
-      "file",
-      "--store-dir",
-      storeDir,
-    ];
+    const args = cliArgs({ issuer: idp.issuer, storeDir });
     const login = await latchkey(["login", "--flow", "device", ...args]);
     expect(login.code, login.stderr).toBe(0);
     expect(login.stderr).toMatch(/visit http:\/\/127\.0\.0\.1:\d+\/device/);
@@ -40,7 +34,10 @@ describe("--flow device (RFC 8628)", () => {
   });
 
   it("auto picks the device flow when no browser can be opened and the server offers it", async () => {
-    idp = await startFakeAuthorizationServer({ deviceAutoApprove: true, deviceIntervalSeconds: 1 });
+    idp = await fakeAuthorizationServerForTest({
+      deviceAutoApprove: true,
+      deviceIntervalSeconds: 1,
+    });
     const result = await latchkey([
       "token",
       "--issuer",
@@ -56,7 +53,7 @@ describe("--flow device (RFC 8628)", () => {
   });
 
   it("a denied device login exits 3", async () => {
-    idp = await startFakeAuthorizationServer({
+    idp = await fakeAuthorizationServerForTest({
       deviceIntervalSeconds: 1,
       faults: [{ name: "device:access_denied" }],
     });
@@ -78,7 +75,7 @@ describe("--flow device (RFC 8628)", () => {
 
 describe("--flow client-credentials", () => {
   it("gets a token for a confidential client; token re-runs the grant when it expires", async () => {
-    idp = await startFakeAuthorizationServer({
+    idp = await fakeAuthorizationServerForTest({
       clients: [{ clientId: "robot", clientSecret: "s3cret" }],
       accessTokenTtlSeconds: 30,
     });
@@ -110,7 +107,7 @@ describe("--flow client-credentials", () => {
   });
 
   it("without a secret it is a usage error (exit 2)", async () => {
-    idp = await startFakeAuthorizationServer({});
+    idp = await fakeAuthorizationServerForTest({});
     const result = await latchkey([
       "token",
       "--issuer",
@@ -128,7 +125,7 @@ describe("--flow client-credentials", () => {
 
 describe("--flow paste", () => {
   it("S15: refuses a pasted address with another state, then accepts the real one", async () => {
-    idp = await startFakeAuthorizationServer({});
+    idp = await fakeAuthorizationServerForTest({});
     const server = idp;
     const child = spawn(
       process.execPath,
@@ -151,6 +148,7 @@ describe("--flow paste", () => {
     );
     let stderr = "";
     let pasted = false;
+    let location: string | undefined;
     const done = new Promise<number | null>((resolve) => child.on("close", resolve));
     child.stderr.setEncoding("utf8").on("data", async (chunk: string) => {
       stderr += chunk;
@@ -159,10 +157,13 @@ describe("--flow paste", () => {
         pasted = true;
         // The user's browser on another machine: it ends on the redirect URI, which fails to load there.
         const answer = await fetch(match[1] as string, { redirect: "manual" });
-        const location = answer.headers.get("location") as string;
+        location = answer.headers.get("location") as string;
         const forged = location.replace(/state=[^&]+/, "state=forged");
         child.stdin.write(`${forged}\n`);
-        setTimeout(() => child.stdin.end(`${location}\n`), 300);
+      } else if (location !== undefined && /warning: [^\n]*state/i.test(stderr)) {
+        // The forged paste was refused: now the real address.
+        child.stdin.end(`${location}\n`);
+        location = undefined;
       }
     });
     const code = await done;

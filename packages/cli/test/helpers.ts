@@ -1,82 +1,29 @@
-import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+// The CLI's own test fixtures; spawning, environments and temp dirs come from
+// @latchkey/test-utils (shared with the interop suite).
 import { createServer, request as httpRequest } from "node:http";
 import { type AddressInfo, connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tempDir as sharedTempDir } from "@latchkey/test-utils";
 
-export const BIN: string = fileURLToPath(new URL("../dist/bundle/latchkey.mjs", import.meta.url));
+export {
+  BIN,
+  cleanEnv,
+  cliArgs,
+  fakeAuthorizationServerForTest,
+  latchkey,
+  type RunResult,
+  run,
+} from "@latchkey/test-utils";
+
 export const FOLLOW: string = fileURLToPath(
   new URL("./fixtures/follow-browser.mjs", import.meta.url),
 );
+/** The stand-in browser: follows the fake server's auto-approval. */
 export const BROWSER = `${process.execPath} ${FOLLOW}`;
 
-export interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
+/** A temp dir removed when the test (or, made outside one, the file) is done. */
 export function tempDir(prefix = "latchkey-cli-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
-
-/** The environment of a user without a display, a browser or colours. */
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...extra };
-  for (const name of [
-    "DISPLAY",
-    "WAYLAND_DISPLAY",
-    "BROWSER",
-    "SSH_CONNECTION",
-    "SSH_TTY",
-    "KUBERNETES_EXEC_INFO",
-  ]) {
-    if (!(name in extra)) delete env[name];
-  }
-  for (const name of Object.keys(env))
-    if (name.startsWith("LATCHKEY_") && !(name in extra)) delete env[name];
-  return env;
-}
-
-/** Runs the real `latchkey` process. */
-export function latchkey(
-  args: string[],
-  options: {
-    env?: NodeJS.ProcessEnv;
-    /** The working directory (default: the test's). */
-    cwd?: string;
-    timeoutMs?: number;
-    onStderr?: (text: string, child: ReturnType<typeof spawn>) => void;
-  } = {},
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: options.env ?? cleanEnv(),
-      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-      options.onStderr?.(stderr, child);
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`latchkey ${args[0]} did not finish in time; stderr: ${stderr}`));
-    }, options.timeoutMs ?? 15_000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return sharedTempDir(prefix);
 }
 
 /** A forwarding HTTP proxy on loopback (plain requests and CONNECT tunnels) that logs what it carries. */

@@ -1,45 +1,30 @@
 // Issue 13, points 1 and 8, through the real `latchkey` bin: a token endpoint that stalls after
 // its headers or trickles, and a discovery document far over the size cap, end with exit 5
 // within --timeout, the store untouched.
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type HostileServer,
   type RunningFakeAuthorizationServer,
-  startFakeAuthorizationServer,
   startHostileServer,
 } from "@latchkey/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BROWSER, latchkey, tempDir } from "./helpers.js";
+import { BROWSER, cliArgs, fakeAuthorizationServerForTest, latchkey, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer;
 let hostile: HostileServer;
 let storeDir: string;
 beforeEach(async () => {
-  idp = await startFakeAuthorizationServer({ accessTokenTtlSeconds: 600 });
+  idp = await fakeAuthorizationServerForTest({ accessTokenTtlSeconds: 600 });
   hostile = await startHostileServer();
   storeDir = tempDir();
 });
 afterEach(async () => {
-  await idp.close();
   await hostile.close();
-  rmSync(storeDir, { recursive: true, force: true });
 });
 
 function common(extra: string[] = []): string[] {
-  return [
-    "--issuer",
-    idp.issuer,
-    "--client-id",
-    "latchkey",
-    "--store",
-    "file",
-    "--store-dir",
-    storeDir,
-    "--browser-command",
-    BROWSER,
-    ...extra,
-  ];
+  return cliArgs({ issuer: idp.issuer, storeDir }, ["--browser-command", BROWSER, ...extra]);
 }
 
 /** The credential files of the store, name → bytes. */

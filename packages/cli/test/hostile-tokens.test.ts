@@ -1,23 +1,13 @@
-// Issue 13, points 2 and 3, through the real bin: a hostile token response cannot poison the
-// store, stored data always prints, and no token carries escapes or header lines to stdout.
-import { rmSync } from "node:fs";
 import { FileTokenStore } from "@latchkey/keyring-store";
-import {
-  type RunningFakeAuthorizationServer,
-  startFakeAuthorizationServer,
-} from "@latchkey/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BROWSER, latchkey, tempDir } from "./helpers.js";
+import type { RunningFakeAuthorizationServer } from "@latchkey/testing";
+import { beforeEach, describe, expect, it } from "vitest";
+import { BROWSER, fakeAuthorizationServerForTest, latchkey, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer;
 let storeDir: string;
 beforeEach(async () => {
-  idp = await startFakeAuthorizationServer({});
+  idp = await fakeAuthorizationServerForTest({});
   storeDir = tempDir();
-});
-afterEach(async () => {
-  await idp.close();
-  rmSync(storeDir, { recursive: true, force: true });
 });
 
 const common = (...extra: string[]): string[] => [

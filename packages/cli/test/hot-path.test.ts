@@ -5,12 +5,16 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { RunningFakeAuthorizationServer } from "@latchkey/testing";
+import { beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import {
-  type RunningFakeAuthorizationServer,
-  startFakeAuthorizationServer,
-} from "@latchkey/testing";
-import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
-import { BROWSER, cleanEnv, latchkey, type RunResult, tempDir } from "./helpers.js";
+  BROWSER,
+  cleanEnv,
+  fakeAuthorizationServerForTest,
+  latchkey,
+  type RunResult,
+  tempDir,
+} from "./helpers.js";
 
 const RECORD = fileURLToPath(new URL("./fixtures/record-modules.mjs", import.meta.url));
 const PACKAGE = fileURLToPath(new URL("..", import.meta.url));
@@ -18,14 +22,11 @@ const PACKAGE = fileURLToPath(new URL("..", import.meta.url));
 let idp: RunningFakeAuthorizationServer;
 let common: string[];
 beforeEach(async () => {
-  idp = await startFakeAuthorizationServer({});
+  idp = await fakeAuthorizationServerForTest({});
   common = ["--issuer", idp.issuer, "--client-id", "latchkey", "--store", "file"];
   const storeDir = tempDir();
   onTestFinished(() => rmSync(storeDir, { recursive: true, force: true }));
   common.push("--store-dir", storeDir);
-});
-afterEach(async () => {
-  await idp?.close();
 });
 
 /** Runs the bin with the load recorder; the sources (package-relative) of what it loaded. */

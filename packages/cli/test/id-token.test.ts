@@ -9,7 +9,7 @@ import {
 } from "@latchkey/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { checkIdToken } from "../src/id-token.js";
-import { BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
+import { BROWSER, cleanEnv, cliArgs, latchkey, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer | undefined;
 let storeDir: string;
@@ -28,17 +28,7 @@ async function start(
 }
 
 function common(server: RunningFakeAuthorizationServer, extra: string[] = []): string[] {
-  return [
-    "--issuer",
-    server.issuer,
-    "--client-id",
-    "latchkey",
-    "--store",
-    "file",
-    "--store-dir",
-    storeDir,
-    ...extra,
-  ];
+  return cliArgs({ issuer: server.issuer, storeDir }, extra);
 }
 
 async function token(args: string[], env?: NodeJS.ProcessEnv): Promise<string> {

@@ -1,24 +1,17 @@
 // Issue 12 point 9: the keyring-fallback notice of `--store auto` is printed when credentials
 // are written to files (login, a refresh that stores) and at -v, not on every read: `latchkey
 // token` runs on every kubectl call.
-import {
-  type RunningFakeAuthorizationServer,
-  startFakeAuthorizationServer,
-} from "@latchkey/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
+import type { RunningFakeAuthorizationServer } from "@latchkey/testing";
+import { describe, expect, it } from "vitest";
+import { BROWSER, cleanEnv, fakeAuthorizationServerForTest, latchkey, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer | undefined;
-afterEach(async () => {
-  await idp?.close();
-  idp = undefined;
-});
 
 const NOTICE = /The OS keyring is not usable/g;
 
 describe("the keyring-fallback notice (no D-Bus session)", () => {
   it("login says it once; token reading a valid stored token says nothing; token -v says it; a refresh that stores says it", async () => {
-    idp = await startFakeAuthorizationServer({ accessTokenTtlSeconds: 3600 });
+    idp = await fakeAuthorizationServerForTest({ accessTokenTtlSeconds: 3600 });
     const storeDir = tempDir();
     // No session bus: the keyring cannot be used, `auto` falls back to files.
     const env = cleanEnv({ DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" });

@@ -1,55 +1,33 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { RunningFakeAuthorizationServer } from "@latchkey/testing";
+import { describe, expect, it } from "vitest";
 import {
-  type RunningFakeAuthorizationServer,
-  startFakeAuthorizationServer,
-} from "@latchkey/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { BIN, BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
+  BIN,
+  BROWSER,
+  cleanEnv,
+  fakeAuthorizationServerForTest,
+  latchkey,
+  type RunResult,
+  run,
+  tempDir,
+} from "./helpers.js";
 
 const WITH_KEYRING = fileURLToPath(new URL("./fixtures/with-keyring.sh", import.meta.url));
 const hasKeyring =
   spawnSync("sh", ["-c", "command -v dbus-run-session && command -v gnome-keyring-daemon"])
     .status === 0;
 let idp: RunningFakeAuthorizationServer | undefined;
-afterEach(async () => {
-  await idp?.close();
-  idp = undefined;
-});
 
 /** A shell script of latchkey commands, run inside one keyring session. */
-function inKeyringSession(
-  script: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(WITH_KEYRING, ["sh", "-c", script], {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`keyring session timed out: ${stderr}`));
-    }, 30_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function inKeyringSession(script: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return run(WITH_KEYRING, ["sh", "-c", script], { env, timeoutMs: 30_000 });
 }
 
 describe.skipIf(!hasKeyring && !process.env.CI)("the OS keyring (gnome-keyring over D-Bus)", () => {
   it("S38: login and token use the keyring; nothing is written to the file store", async () => {
-    idp = await startFakeAuthorizationServer({});
+    idp = await fakeAuthorizationServerForTest({});
     const storeDir = tempDir();
     const args = `--issuer ${idp.issuer} --client-id latchkey --store-dir ${storeDir}`;
     const node = process.execPath;
@@ -66,7 +44,7 @@ describe.skipIf(!hasKeyring && !process.env.CI)("the OS keyring (gnome-keyring o
   });
 
   it("latchkey token reads the keyring without loading keytar, libsecret or @napi-rs/keyring; a refresh writes through keytar", async () => {
-    idp = await startFakeAuthorizationServer({ accessTokenTtlSeconds: 3600 });
+    idp = await fakeAuthorizationServerForTest({ accessTokenTtlSeconds: 3600 });
     const storeDir = tempDir();
     const args = `--issuer ${idp.issuer} --client-id latchkey --store-dir ${storeDir}`;
     const node = process.execPath;
@@ -96,7 +74,7 @@ describe.skipIf(!hasKeyring && !process.env.CI)("the OS keyring (gnome-keyring o
   });
 
   it("S38: without a D-Bus session, --store auto falls back to the file store and says so; --store keyring exits 2", async () => {
-    idp = await startFakeAuthorizationServer({});
+    idp = await fakeAuthorizationServerForTest({});
     const storeDir = tempDir();
     const env = cleanEnv({ DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" });
     const auto = await latchkey(

@@ -1,13 +1,12 @@
 // Support of kubectl.test.ts: a Kubernetes API server just big enough for kubectl (HTTPS with a
 // self-signed certificate, recording the Authorization header of every request), and running
 // the real kubectl in a hermetic environment.
-import { spawn } from "node:child_process";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import type { FakeTlsCredentials } from "@latchkey/testing";
 import { onTestFinished } from "vitest";
-import { cleanEnv, type RunResult } from "./helpers.js";
+import { cleanEnv, type RunResult, run as runProgram } from "./helpers.js";
 
 export const KUBECTL = "/usr/bin/kubectl";
 export const NAMESPACES = "/api/v1/namespaces";
@@ -95,24 +94,5 @@ export function kubectlEnv(home: string): NodeJS.ProcessEnv {
 
 /** Runs a program to its end (20 s at most) with stdin not a terminal. */
 export function run(program: string, args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${program} ${args.join(" ")} did not finish in time; stderr: ${stderr}`));
-    }, 20_000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runProgram(program, args, { env });
 }

@@ -8,19 +8,17 @@ import {
   type FakeTlsCredentials,
   generateSelfSignedCertificate,
   type RunningFakeAuthorizationServer,
-  startFakeAuthorizationServer,
 } from "@latchkey/testing";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  beforeEach,
-  describe,
-  expect,
-  it,
-  onTestFinished,
-} from "vitest";
-import { BIN, BROWSER, cleanEnv, latchkey, type RunResult, tempDir } from "./helpers.js";
+  BIN,
+  BROWSER,
+  cleanEnv,
+  fakeAuthorizationServerForTest,
+  latchkey,
+  type RunResult,
+  tempDir,
+} from "./helpers.js";
 import { KUBECTL, kubectlEnv, NAMESPACES, run, startApiServer } from "./kube-api.js";
 
 let tls: FakeTlsCredentials;
@@ -45,13 +43,9 @@ let idp: RunningFakeAuthorizationServer;
 let storeDir: string;
 let home: string;
 beforeEach(async () => {
-  idp = await startFakeAuthorizationServer({});
+  idp = await fakeAuthorizationServerForTest({});
   storeDir = tempDir();
   home = tempDir("latchkey-kubectl-home-");
-});
-afterEach(async () => {
-  await idp.close();
-  for (const dir of [storeDir, home]) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Runs the real kubectl; its stdin is not a terminal. */

@@ -1,18 +1,11 @@
 // Issue 12 point 4: the end of stdin during the paste flow is a login not completed (exit 3),
 // not an interrupt (130, kept for Ctrl-C).
 import { spawn } from "node:child_process";
-import {
-  type RunningFakeAuthorizationServer,
-  startFakeAuthorizationServer,
-} from "@latchkey/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { BIN, cleanEnv, latchkey } from "./helpers.js";
+import type { RunningFakeAuthorizationServer } from "@latchkey/testing";
+import { describe, expect, it } from "vitest";
+import { BIN, cleanEnv, fakeAuthorizationServerForTest, latchkey } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer | undefined;
-afterEach(async () => {
-  await idp?.close();
-  idp = undefined;
-});
 
 const args = (issuer: string): string[] => [
   "login",
@@ -28,7 +21,7 @@ const args = (issuer: string): string[] => [
 
 describe("--flow paste with stdin at its end", () => {
   it("stdin from /dev/null: exit 3 with a message, no token request", async () => {
-    idp = await startFakeAuthorizationServer({});
+    idp = await fakeAuthorizationServerForTest({});
     // helpers' latchkey() runs the bin with stdin "ignore", i.e. /dev/null.
     const result = await latchkey(args(idp.issuer));
     expect(result.code, result.stderr).toBe(3);
@@ -38,7 +31,7 @@ describe("--flow paste with stdin at its end", () => {
   });
 
   it("a pipe closed after the prompt: exit 3, not 130", async () => {
-    idp = await startFakeAuthorizationServer({});
+    idp = await fakeAuthorizationServerForTest({});
     const child = spawn(process.execPath, [BIN, ...args(idp.issuer)], {
       env: cleanEnv(),
       stdio: ["pipe", "pipe", "pipe"],

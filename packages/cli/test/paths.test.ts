@@ -2,19 +2,15 @@
 // expansion, and a relative store directory would put credentials wherever the command runs.
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type RunningFakeAuthorizationServer,
-  startFakeAuthorizationServer,
-} from "@latchkey/testing";
-import { beforeEach, describe, expect, it, onTestFinished } from "vitest";
-import { BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
+import type { RunningFakeAuthorizationServer } from "@latchkey/testing";
+import { beforeEach, describe, expect, it } from "vitest";
+import { BROWSER, cleanEnv, fakeAuthorizationServerForTest, latchkey, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer;
 let home: string;
 let work: string;
 beforeEach(async () => {
-  idp = await startFakeAuthorizationServer({});
-  onTestFinished(() => idp.close());
+  idp = await fakeAuthorizationServerForTest({});
   home = tempDir();
   work = tempDir();
 });

@@ -3,18 +3,11 @@
 // store is not unknown.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type RunningFakeAuthorizationServer,
-  startFakeAuthorizationServer,
-} from "@latchkey/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
+import type { RunningFakeAuthorizationServer } from "@latchkey/testing";
+import { describe, expect, it } from "vitest";
+import { BROWSER, cleanEnv, fakeAuthorizationServerForTest, latchkey, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer | undefined;
-afterEach(async () => {
-  await idp?.close();
-  idp = undefined;
-});
 
 function configWith(profiles: Record<string, unknown>): string {
   const path = join(tempDir(), "config.json");
@@ -24,7 +17,7 @@ function configWith(profiles: Record<string, unknown>): string {
 
 describe("--profile of a profile that exists nowhere", () => {
   it("names the profile and lists the config file's and the stored ones; exit 2", async () => {
-    idp = await startFakeAuthorizationServer({});
+    idp = await fakeAuthorizationServerForTest({});
     const storeDir = tempDir();
     const config = configWith({
       work: { issuer: idp.issuer, "client-id": "latchkey" },
@@ -68,7 +61,7 @@ describe("--profile of a profile that exists nowhere", () => {
   });
 
   it("a profile only in the store works with its flags, and without them says which flags it was logged in with", async () => {
-    idp = await startFakeAuthorizationServer({});
+    idp = await fakeAuthorizationServerForTest({});
     const storeDir = tempDir();
     const env = cleanEnv({ LATCHKEY_CONFIG: configWith({}) });
     const flags = ["--issuer", idp.issuer, "--client-id", "latchkey"];

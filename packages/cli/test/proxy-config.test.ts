@@ -1,10 +1,15 @@
-import {
-  type RunningFakeAuthorizationServer,
-  startFakeAuthorizationServer,
-} from "@latchkey/testing";
+import type { RunningFakeAuthorizationServer } from "@latchkey/testing";
 import { beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { proxyUrl } from "../src/transport.js";
-import { BROWSER, cleanEnv, latchkey, startProxy, tempDir } from "./helpers.js";
+import {
+  BROWSER,
+  cleanEnv,
+  cliArgs,
+  fakeAuthorizationServerForTest,
+  latchkey,
+  startProxy,
+  tempDir,
+} from "./helpers.js";
 
 // Proxy variables as people write them: curl takes `127.0.0.1:3128` as an http:// proxy, and a
 // value latchkey cannot use is a configuration error (exit 2), never an internal error.
@@ -12,21 +17,11 @@ import { BROWSER, cleanEnv, latchkey, startProxy, tempDir } from "./helpers.js";
 let idp: RunningFakeAuthorizationServer;
 let storeDir: string;
 beforeEach(async () => {
-  idp = await startFakeAuthorizationServer({});
-  onTestFinished(() => idp.close());
+  idp = await fakeAuthorizationServerForTest({});
   storeDir = tempDir();
 });
 
-const common = (): string[] => [
-  "--issuer",
-  idp.issuer,
-  "--client-id",
-  "latchkey",
-  "--store",
-  "file",
-  "--store-dir",
-  storeDir,
-];
+const common = (): string[] => cliArgs({ issuer: idp.issuer, storeDir });
 
 describe("proxyUrl", () => {
   it.each([

@@ -1,41 +1,21 @@
 // Issue 12, points 1–3, through the real `latchkey` bin against the fake server on a socket:
 // a refused refresh token, a refused refresh answer after rotation, a transient refresh failure.
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Credentials } from "@latchkey/core";
-import {
-  type FakeFaultName,
-  type RunningFakeAuthorizationServer,
-  startFakeAuthorizationServer,
-} from "@latchkey/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BROWSER, latchkey, tempDir } from "./helpers.js";
+import type { FakeFaultName, RunningFakeAuthorizationServer } from "@latchkey/testing";
+import { beforeEach, describe, expect, it } from "vitest";
+import { BROWSER, cliArgs, fakeAuthorizationServerForTest, latchkey, tempDir } from "./helpers.js";
 
 let idp: RunningFakeAuthorizationServer;
 let storeDir: string;
 beforeEach(async () => {
-  idp = await startFakeAuthorizationServer({ accessTokenTtlSeconds: 600 });
+  idp = await fakeAuthorizationServerForTest({ accessTokenTtlSeconds: 600 });
   storeDir = tempDir();
-});
-afterEach(async () => {
-  await idp.close();
-  rmSync(storeDir, { recursive: true, force: true });
 });
 
 function common(extra: string[] = []): string[] {
-  return [
-    "--issuer",
-    idp.issuer,
-    "--client-id",
-    "latchkey",
-    "--store",
-    "file",
-    "--store-dir",
-    storeDir,
-    "--browser-command",
-    BROWSER,
-    ...extra,
-  ];
+  return cliArgs({ issuer: idp.issuer, storeDir }, ["--browser-command", BROWSER, ...extra]);
 }
 
 /** The credential files of the store, name → bytes (lock files left out). */

@@ -1,7 +1,7 @@
 // Issue 12 point 11: `latchkey status --all [--json]` lists every stored credential set
 // (profile, issuer, client, subject, expiry, store) without --issuer or --client-id, and never
 // a token.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,7 +10,7 @@ import {
   startFakeAuthorizationServer,
 } from "@latchkey/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { BIN, BROWSER, cleanEnv, latchkey, tempDir } from "./helpers.js";
+import { BIN, BROWSER, cleanEnv, latchkey, run, tempDir } from "./helpers.js";
 
 const WITH_KEYRING = fileURLToPath(new URL("./fixtures/with-keyring.sh", import.meta.url));
 const hasKeyring =
@@ -115,23 +115,7 @@ describe.skipIf(!hasKeyring && !process.env.CI)("status --all with the real keyr
       `"${node}" "${BIN}" login --store file --profile files ${common} || exit 13`,
       `"${node}" "${BIN}" status --all --json --store-dir ${storeDir} || exit 14`,
     ].join("\n");
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-      (resolve) => {
-        const child = spawn(WITH_KEYRING, ["sh", "-c", script], {
-          env: cleanEnv(),
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.setEncoding("utf8").on("data", (d: string) => {
-          stdout += d;
-        });
-        child.stderr.setEncoding("utf8").on("data", (d: string) => {
-          stderr += d;
-        });
-        child.on("close", (code) => resolve({ code, stdout, stderr }));
-      },
-    );
+    const result = await run(WITH_KEYRING, ["sh", "-c", script], { timeoutMs: 30_000 });
     expect(result.code, result.stderr).toBe(0);
     const entries = JSON.parse(result.stdout.trim().split("\n").at(-1) as string) as Record<
       string,

@@ -3,10 +3,12 @@ import { FileTokenStore } from "@latchkey/keyring-store";
 import { startFakeAuthorizationServer } from "@latchkey/testing";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import {
+  cliArgs,
   FOLLOW_BROWSER,
   killAll,
   latchkey,
   OIDC_BROWSER,
+  opArgs,
   type RunResult,
   tempDir,
 } from "./support/cli.js";
@@ -43,16 +45,7 @@ describe("S40: concurrent `latchkey token` processes with an expired token", () 
     const idp = await startFakeAuthorizationServer({});
     onTestFinished(() => idp.close());
     const storeDir = tempDir();
-    const args = [
-      "--issuer",
-      idp.issuer,
-      "--client-id",
-      "latchkey",
-      "--store",
-      "file",
-      "--store-dir",
-      storeDir,
-    ];
+    const args = cliArgs({ issuer: idp.issuer, storeDir });
     const login = await latchkey(["login", ...args, "--browser-command", FOLLOW_BROWSER]);
     expect(login.code, login.stderr).toBe(0);
     const old = await expireStoredToken(storeDir, {
@@ -83,20 +76,7 @@ describe("S40: concurrent `latchkey token` processes with an expired token", () 
     const op = await startOidcProvider();
     onTestFinished(() => op.close());
     const storeDir = tempDir();
-    const args = [
-      "--issuer",
-      op.issuer,
-      "--client-id",
-      PUBLIC_CLIENT_ID,
-      "--scope",
-      "openid offline_access",
-      "--auth-param",
-      "prompt=consent",
-      "--store",
-      "file",
-      "--store-dir",
-      storeDir,
-    ];
+    const args = opArgs(op.issuer, storeDir);
     const login = await latchkey(["login", ...args, "--browser-command", OIDC_BROWSER]);
     expect(login.code, login.stderr).toBe(0);
     await expireStoredToken(storeDir, {

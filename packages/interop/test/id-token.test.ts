@@ -4,7 +4,14 @@
 import { readFileSync } from "node:fs";
 import { decodeJwtClaims, parseStoredCredentials } from "@latchkey/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { credentialsFile, killAll, latchkey, OIDC_BROWSER, tempDir } from "./support/cli.js";
+import {
+  credentialsFile,
+  killAll,
+  latchkey,
+  OIDC_BROWSER,
+  opArgs,
+  tempDir,
+} from "./support/cli.js";
 import { PUBLIC_CLIENT_ID, type RunningOidcProvider, startOidcProvider } from "./support/oidc.js";
 
 let op: RunningOidcProvider | undefined;
@@ -18,20 +25,7 @@ describe("latchkey token --id-token against oidc-provider 9", () => {
   it("prints the stored ID token, and refreshes for a new one when it expires within --min-validity", async () => {
     op = await startOidcProvider();
     const storeDir = tempDir();
-    const args = [
-      "--issuer",
-      op.issuer,
-      "--client-id",
-      PUBLIC_CLIENT_ID,
-      "--scope",
-      "openid offline_access",
-      "--auth-param",
-      "prompt=consent",
-      "--store",
-      "file",
-      "--store-dir",
-      storeDir,
-    ];
+    const args = opArgs(op.issuer, storeDir);
     const login = await latchkey(["login", ...args, "--browser-command", OIDC_BROWSER]);
     expect(login.code, login.stderr).toBe(0);
     const stored = parseStoredCredentials(readFileSync(credentialsFile(storeDir), "utf8"));

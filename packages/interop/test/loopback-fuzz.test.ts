@@ -16,7 +16,7 @@ interface RawAnswer {
   head: string;
 }
 
-/** Sends bytes, reads until the server closes or `ms` pass; parses the status line. */
+/** Sends bytes and half-closes, reads until the server closes (`ms`: a guard); parses the status line. */
 function send(port: number, payload: string | Buffer, ms = 800): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const socket = connect({ host: "127.0.0.1", port });
@@ -30,6 +30,8 @@ function send(port: number, payload: string | Buffer, ms = 800): Promise<RawAnsw
         head: data.split("\r\n\r\n")[0] ?? "",
       });
     };
+    // A guard only: the request is half-closed after the payload, so the server answers or
+    // closes at once, whatever the bytes were; the close (or error) event ends the wait.
     const timer = setTimeout(done, ms);
     socket.setEncoding("latin1");
     socket.on("data", (chunk: string) => {
@@ -37,7 +39,7 @@ function send(port: number, payload: string | Buffer, ms = 800): Promise<RawAnsw
     });
     socket.on("error", done);
     socket.on("close", done);
-    socket.on("connect", () => socket.write(payload));
+    socket.on("connect", () => socket.end(payload));
   });
 }
 

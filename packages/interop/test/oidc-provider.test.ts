@@ -19,6 +19,7 @@ import {
   killAll,
   latchkey,
   OIDC_BROWSER,
+  opArgs,
   tempDir,
 } from "./support/cli.js";
 import {
@@ -48,24 +49,6 @@ function publicClient(issuer: string): ClientOptions {
     scopes: ["openid", "offline_access"],
     authorizationParams: { prompt: "consent" },
   };
-}
-
-function cliArgs(issuer: string, storeDir: string, extra: string[] = []): string[] {
-  return [
-    "--issuer",
-    issuer,
-    "--client-id",
-    PUBLIC_CLIENT_ID,
-    "--scope",
-    "openid offline_access",
-    "--auth-param",
-    "prompt=consent",
-    "--store",
-    "file",
-    "--store-dir",
-    storeDir,
-    ...extra,
-  ];
 }
 
 async function userinfoSub(issuer: string, accessToken: string): Promise<unknown> {
@@ -187,7 +170,7 @@ describe("the latchkey process against oidc-provider 9", () => {
   it("S19 S21 S37 S51: login with headless login + consent (issuer with a path), token, refresh with rotation, logout revokes", async () => {
     op = await startOidcProvider({ path: "/realms/dev" });
     const storeDir = tempDir();
-    const args = cliArgs(op.issuer, storeDir);
+    const args = opArgs(op.issuer, storeDir);
 
     const login = await latchkey(["login", ...args, "--browser-command", OIDC_BROWSER]);
     expect(login.code, login.stderr).toBe(0);
@@ -234,7 +217,7 @@ describe("the latchkey process against oidc-provider 9", () => {
   it("S48 S50: device flow, approved through oidc-provider's device pages headlessly", async () => {
     op = await startOidcProvider();
     const storeDir = tempDir();
-    const args = cliArgs(op.issuer, storeDir);
+    const args = opArgs(op.issuer, storeDir);
     const login = await latchkey(
       ["login", "--flow", "device", ...args, "--browser-command", OIDC_BROWSER],
       { timeoutMs: 30_000 },
@@ -276,7 +259,7 @@ describe("the latchkey process against oidc-provider 9", () => {
     // The browser logs in and consents, but the callback carries a forged state (login CSRF).
     const result = await latchkey([
       "login",
-      ...cliArgs(op.issuer, storeDir, ["--timeout", "2"]),
+      ...opArgs(op.issuer, storeDir, ["--timeout", "2"]),
       "--browser-command",
       `${OIDC_BROWSER} --tamper-state`,
     ]);

@@ -20,11 +20,13 @@ import {
   killAll,
   latchkey,
   OIDC_BROWSER,
+  opArgs,
   snapshot,
   tempDir,
 } from "./support/cli.js";
 import { PUBLIC_CLIENT_ID, type RunningOidcProvider, startOidcProvider } from "./support/oidc.js";
 
+const BROWSER = ["--browser-command", OIDC_BROWSER];
 let op: RunningOidcProvider | undefined;
 afterEach(async () => {
   killAll();
@@ -60,33 +62,13 @@ function emptyRefusal(ctx: KoaContext): void {
   ctx.remove("Content-Type");
 }
 
-function cliArgs(issuer: string, storeDir: string, extra: string[] = []): string[] {
-  return [
-    "--issuer",
-    issuer,
-    "--client-id",
-    PUBLIC_CLIENT_ID,
-    "--scope",
-    "openid offline_access",
-    "--auth-param",
-    "prompt=consent",
-    "--store",
-    "file",
-    "--store-dir",
-    storeDir,
-    "--browser-command",
-    OIDC_BROWSER,
-    ...extra,
-  ];
-}
-
 const stored = (storeDir: string): Credentials =>
   parseStoredCredentials(readFileSync(credentialsFile(storeDir), "utf8"));
 
 async function login(storeDir: string): Promise<Credentials> {
   const result = await latchkey([
     "login",
-    ...cliArgs((op as RunningOidcProvider).issuer, storeDir),
+    ...opArgs((op as RunningOidcProvider).issuer, storeDir, BROWSER),
   ]);
   expect(result.code, result.stderr).toBe(0);
   return stored(storeDir);
@@ -115,7 +97,7 @@ describe("oidc-provider answering a dead refresh token with an empty HTTP 400", 
       message: expect.stringContaining("HTTP 400"),
     });
 
-    const refresh = await latchkey(["refresh", ...cliArgs(op.issuer, storeDir)]);
+    const refresh = await latchkey(["refresh", ...opArgs(op.issuer, storeDir, BROWSER)]);
     expect(refresh.code, refresh.stderr).toBe(3);
     const after = stored(storeDir);
     expect(after.refreshToken).toBeUndefined();
@@ -127,7 +109,7 @@ describe("oidc-provider answering a dead refresh token with an empty HTTP 400", 
       "token",
       "--min-validity",
       "86400",
-      ...cliArgs(op.issuer, storeDir),
+      ...opArgs(op.issuer, storeDir, BROWSER),
     ]);
     expect(token.code, token.stderr).toBe(0);
     const relogged = stored(storeDir);
@@ -149,14 +131,14 @@ describe("oidc-provider's refresh answer with an ID token that does not verify",
     op = await startOidcProvider({ middleware: [badSignature] });
     const storeDir = tempDir();
     const before = await login(storeDir);
-    const refused = await latchkey(["refresh", ...cliArgs(op.issuer, storeDir)]);
+    const refused = await latchkey(["refresh", ...opArgs(op.issuer, storeDir, BROWSER)]);
     expect(refused.code, refused.stderr).toBe(3);
     expect(refused.stderr).toMatch(/ID token/);
     expect(op.grants("refresh_token")).toBe(1);
     const kept = stored(storeDir);
     expect(kept.refreshToken).not.toBe(before.refreshToken);
 
-    const again = await latchkey(["refresh", ...cliArgs(op.issuer, storeDir)]);
+    const again = await latchkey(["refresh", ...opArgs(op.issuer, storeDir, BROWSER)]);
     expect(again.code, again.stderr).toBe(0);
     expect(op.grants("refresh_token")).toBe(2);
     expect(op.events.filter((e) => e.name === "grant.error" || e.name === "grant.revoked")).toEqual(
@@ -179,14 +161,14 @@ describe("oidc-provider behind a proxy answering 503 during a proactive refresh"
       "token",
       "--min-validity",
       "3600",
-      ...cliArgs(op.issuer, storeDir),
+      ...opArgs(op.issuer, storeDir, BROWSER),
     ]);
     expect(token.code, token.stderr).toBe(0);
     expect(token.stdout).toBe(`${before.accessToken}\n`);
     expect(token.stderr.trim().split("\n")).toHaveLength(1);
     expect(token.stderr).toMatch(/^warning: could not refresh .*HTTP 503.*valid until/);
     expect(token.stderr).not.toContain(before.accessToken);
-    expect((await latchkey(["refresh", ...cliArgs(op.issuer, storeDir)])).code).toBe(5);
+    expect((await latchkey(["refresh", ...opArgs(op.issuer, storeDir, BROWSER)])).code).toBe(5);
     expect(snapshot(storeDir)).toEqual(files);
   });
 });

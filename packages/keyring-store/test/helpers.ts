@@ -1,14 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { CredentialKey, Credentials } from "@latchkey/core";
-import { onTestFinished } from "vitest";
+import { tempDir as sharedTempDir } from "@latchkey/test-utils";
 
-/** A fresh temporary directory, removed when the test finishes. */
+/** A fresh temporary directory, removed when the test finishes (`@latchkey/test-utils`). */
 export async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "latchkey-store-"));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  return dir;
+  return sharedTempDir("latchkey-store-");
 }
 
 export const keyA: CredentialKey = {

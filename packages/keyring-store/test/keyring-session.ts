@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, it, onTestFinished } from "vitest";
+import { run, tempDir } from "@latchkey/test-utils";
+import { describe, it } from "vitest";
 
 /** Set by test/run-with-keyring.mjs: "1" inside a private session with an unlocked gnome-keyring. */
 export const keyringSession: string | undefined = process.env.LATCHKEY_KEYRING_SESSION;
@@ -73,8 +72,7 @@ export async function runInSituation(
   script: string,
   args: readonly string[],
 ): Promise<ChildResult> {
-  const base = await mkdtemp(join(tmpdir(), "latchkey-situation-"));
-  onTestFinished(() => rm(base, { recursive: true, force: true }));
+  const base = tempDir("latchkey-situation-");
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ["data", "config", "cache", "runtime"]) {
     const dir = join(base, name);
@@ -128,39 +126,16 @@ export async function runInSituation(
   return runChild(command, env);
 }
 
-/** Runs a command to its end, collecting its output. */
-export function runChild(
+/** Runs a command to its end, collecting its output (killed after `timeoutMs`, a hang guard). */
+export async function runChild(
   command: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   timeoutMs = 30_000,
 ): Promise<ChildResult> {
   const [file, ...rest] = command;
   if (file === undefined) throw new Error("no command");
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, rest, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(
-        new Error(`${command.join(" ")} took longer than ${timeoutMs} ms: ${stdout} ${stderr}`),
-      );
-    }, timeoutMs);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+  const { code, stdout, stderr } = await run(file, rest, { env, timeoutMs });
+  return { status: code, stdout, stderr };
 }
 
 /** The last JSON line a fixture printed on stdout. */

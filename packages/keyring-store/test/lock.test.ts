@@ -55,6 +55,8 @@ describe("FileCredentialLock", () => {
       second = true;
       return releaseSecond;
     });
+    // The window in which the second acquirer must keep waiting (it retries every 1-5 ms): a
+    // negative outcome has no event to wait for, so this sleep is the thing under test.
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(second).toBe(false);
     await release();
@@ -64,11 +66,11 @@ describe("FileCredentialLock", () => {
 
   it("S40: a lock left by a dead process on this host is recovered", async () => {
     const dir = await tempDir();
-    const lock = new FileCredentialLock({ directory: dir, timeoutMs: 2000 });
+    // The lock file is fresh (staleMs is 30 s): only seeing its owner dead lets the lock be
+    // taken before the waiter gives up (timeoutMs), which would reject with STORE_UNAVAILABLE.
+    const lock = new FileCredentialLock({ directory: dir, timeoutMs: 1000 });
     await writeFile(lock.lockPath(keyA), ownerFile(await deadPid()));
-    const started = Date.now();
     const release = await lock.acquire(keyA);
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(JSON.parse(await readFile(lock.lockPath(keyA), "utf8")).pid).toBe(process.pid);
     await release();
   });
@@ -126,6 +128,7 @@ describe("FileCredentialLock", () => {
     const release = await lock.acquire(keyA);
     const controller = new AbortController();
     const waiting = rejectionOf(lock.acquire(keyA, { signal: controller.signal }));
+    // Aborted while it waits between attempts (the lock is held): no event marks that moment.
     setTimeout(() => controller.abort(), 50);
     const error = await waiting;
     expect(error).toBeInstanceOf(TransportError);
@@ -160,7 +163,7 @@ describe("FileCredentialLock", () => {
         holders++;
         maxHolders = Math.max(maxHolders, holders);
         const value = counter;
-        await new Promise((resolve) => setTimeout(resolve, 1));
+        await new Promise((resolve) => setImmediate(resolve)); // others run while it holds the lock
         counter = value + 1;
         holders--;
         await release();

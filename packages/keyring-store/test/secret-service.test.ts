@@ -140,15 +140,14 @@ describe("a bus that does not behave", () => {
 
   it("a bus that never answers: once keytar has answered, the process exits by itself", async () => {
     const address = await fakeBus(() => {});
-    const started = Date.now();
+    // A process that does not exit by itself is killed after 5 s, and runChild rejects.
     const result = await runChild(
       [process.execPath, join(import.meta.dirname, "fixtures", "hanging-bus-read.mjs")],
       { ...process.env, DBUS_SESSION_BUS_ADDRESS: address },
-      10_000,
+      5_000,
     );
     expect(result.stdout.trim(), result.stderr).toBe("from-library");
     expect(result.status).toBe(0);
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("a bus that refuses authentication or answers garbage: an error, never a crash or a hang", async () => {

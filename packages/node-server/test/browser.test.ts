@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LatchkeyError } from "@latchkey/core";
+import { fileAppears, tempDir } from "@latchkey/test-utils";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { resolveBrowser } from "../src/browser.js";
 import {
@@ -144,37 +144,29 @@ describe("openBrowser", () => {
   const URL_WITH_SHELL_META = "http://127.0.0.1:1/authorize?a=1&b=$(touch /tmp/x);c=`id`|d 'e\"";
 
   it("S5: the URL reaches the program as one argument, never through a shell", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "latchkey-open-"));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir("latchkey-open-");
     const out = join(dir, "argv.json");
     await openBrowser(URL_WITH_SHELL_META, {
       command: [
         process.execPath,
         "-e",
-        "require('fs').writeFileSync(process.argv[1], JSON.stringify(process.argv.slice(2)))",
+        // Written aside, then renamed: the file appears whole.
+        "const fs = require('fs'); fs.writeFileSync(process.argv[1] + '.part', JSON.stringify(process.argv.slice(2))); fs.renameSync(process.argv[1] + '.part', process.argv[1])",
         out,
       ],
     });
-    for (let i = 0; i < 100; i++) {
-      try {
-        expect(JSON.parse(readFileSync(out, "utf8"))).toEqual([URL_WITH_SHELL_META]);
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-    throw new Error("the opener did not run");
+    await fileAppears(out);
+    expect(JSON.parse(readFileSync(out, "utf8"))).toEqual([URL_WITH_SHELL_META]);
   });
 
   it("$BROWSER with %s puts the URL in place of %s", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "latchkey-open-"));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir("latchkey-open-");
     const out = join(dir, "argv.json");
     const script = join(dir, "b.cjs");
     const { writeFileSync } = await import("node:fs");
     writeFileSync(
       script,
-      "require('fs').writeFileSync(process.argv[2], JSON.stringify(process.argv.slice(3)))",
+      "const fs = require('fs'); fs.writeFileSync(process.argv[2] + '.part', JSON.stringify(process.argv.slice(3))); fs.renameSync(process.argv[2] + '.part', process.argv[2])",
     );
     await openBrowser("http://x.example/", {
       env: {
@@ -184,6 +176,7 @@ describe("openBrowser", () => {
       platform: "linux",
       failWindowMs: 2000,
     });
+    await fileAppears(out);
     expect(JSON.parse(readFileSync(out, "utf8"))).toEqual(["--url", "http://x.example/", "--end"]);
   });
 
@@ -210,14 +203,29 @@ describe("openBrowser", () => {
     await expect(
       openBrowser("http://127.0.0.1:1/", { command: ["true"] }),
     ).resolves.toBeUndefined();
-    const started = Date.now();
+    // An opener that never exits by itself (it records its pid, then waits): success must not
+    // wait for its exit, and it is still running when openBrowser has resolved.
+    const dir = tempDir("latchkey-open-");
+    const pidFile = join(dir, "pid");
     await expect(
       openBrowser("http://127.0.0.1:1/", {
-        command: ["sh", "-c", "sleep 3", "opener"],
+        command: [
+          "sh",
+          "-c",
+          'echo $$ > "$0.part" && mv "$0.part" "$0" && exec sleep 600',
+          pidFile,
+        ],
         failWindowMs: 200,
       }),
     ).resolves.toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(2000);
+    await fileAppears(pidFile);
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    onTestFinished(() => {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    });
+    expect(() => process.kill(pid, 0)).not.toThrow(); // still running
   });
 
   it("no browser available here is BROWSER_FAILED with the reason", async () => {

@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ErrorCode } from "@latchkey/core";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { fileAppears, tempDir } from "@latchkey/test-utils";
+import { describe, expect, it } from "vitest";
 import { interactiveLogin, type LoginEvent } from "../src/index.js";
 import { fakeServer } from "./fixtures.js";
 
@@ -40,8 +40,7 @@ function chromiumCommand(name: string): {
   done: string;
 } {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const profile = mkdtempSync(join(tmpdir(), "latchkey-chromium-"));
-  onTestFinished(() => rmSync(profile, { recursive: true, force: true }));
+  const profile = tempDir("latchkey-chromium-");
   const png = join(ARTIFACTS, `${name}.png`);
   const html = join(ARTIFACTS, `${name}.html`);
   const done = join(profile, "exit-status");
@@ -53,16 +52,8 @@ function chromiumCommand(name: string): {
     `--screenshot=${png}`,
     "--dump-dom",
   ];
-  const script = `${words.map(quote).join(" ")} "$1" >${quote(html)} 2>/dev/null; echo $? >${quote(done)}`;
+  const script = `${words.map(quote).join(" ")} "$1" >${quote(html)} 2>/dev/null; echo $? >${quote(`${done}.part`)}; mv ${quote(`${done}.part`)} ${quote(done)}`;
   return { argv: ["sh", "-c", script, "chromium-wrapper"], png, html, done };
-}
-
-async function waitForFile(path: string, timeoutMs: number): Promise<void> {
-  const started = Date.now();
-  while (!existsSync(path) || readFileSync(path, "utf8").trim() === "") {
-    if (Date.now() - started > timeoutMs) throw new Error(`${path} did not appear`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe.runIf(available || process.env.CI)("real Chromium as the browser", () => {
@@ -86,7 +77,7 @@ describe.runIf(available || process.env.CI)("real Chromium as the browser", () =
       via: "loopback",
     });
     expect(fake.count("token")).toBe(1);
-    await waitForFile(browser.done, 20_000);
+    await fileAppears(browser.done);
     expect(readFileSync(browser.done, "utf8").trim()).toBe("0");
     const dom = readFileSync(browser.html, "utf8");
     expect(dom).toContain(`Successfully logged into ${new URL(fake.issuer).host}`);
@@ -114,7 +105,7 @@ describe.runIf(available || process.env.CI)("real Chromium as the browser", () =
     }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: ErrorCode.AUTHORIZATION_DENIED });
     expect(fake.count("token")).toBe(0);
-    await waitForFile(browser.done, 20_000);
+    await fileAppears(browser.done);
     const dom = readFileSync(browser.html, "utf8");
     expect(dom).toContain("Login failed");
     expect(dom).toContain("access_denied");

@@ -1,10 +1,9 @@
 import { type ClientOptions, resolveServer, type ServerMetadata } from "@latchkey/core";
-import {
-  type RunningFakeAuthorizationServer,
-  type StartFakeAuthorizationServerOptions,
-  startFakeAuthorizationServer,
+import { fakeAuthorizationServerForTest } from "@latchkey/test-utils";
+import type {
+  RunningFakeAuthorizationServer,
+  StartFakeAuthorizationServerOptions,
 } from "@latchkey/testing";
-import { onTestFinished } from "vitest";
 
 export interface FakeSetup {
   fake: RunningFakeAuthorizationServer;
@@ -12,12 +11,14 @@ export interface FakeSetup {
   server: ServerMetadata;
 }
 
-/** A fake authorization server for one test, closed when the test finishes. */
+/**
+ * A fake authorization server for one test, closed when the test finishes (the fixture of
+ * `@latchkey/testing/vitest`), with the client options and metadata of its `latchkey` client.
+ */
 export async function fakeServer(
   options: StartFakeAuthorizationServerOptions = {},
 ): Promise<FakeSetup> {
-  const fake = await startFakeAuthorizationServer(options);
-  onTestFinished(() => fake.close());
+  const fake = await fakeAuthorizationServerForTest(options);
   const client: ClientOptions = { issuer: fake.issuer, clientId: "latchkey", scopes: ["openid"] };
   const server = await resolveServer(client, { cache: false });
   return { fake, client, server };

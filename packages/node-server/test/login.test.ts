@@ -8,27 +8,48 @@ import { chooseLoginMode } from "../src/login.js";
 import { addressTheBrowserEndsOn, fakeServer } from "./fixtures.js";
 import { waitingState } from "./helpers.js";
 
+/** Who waits for the next event of a recorder's list (woken by each event, never polled). */
+const waiters = new WeakMap<LoginEvent[], Set<() => void>>();
+
 function recorder(): { events: LoginEvent[]; onEvent: (e: LoginEvent) => void } {
   const events: LoginEvent[] = [];
-  return { events, onEvent: (e) => events.push(e) };
+  const wake = new Set<() => void>();
+  waiters.set(events, wake);
+  return {
+    events,
+    onEvent: (e) => {
+      events.push(e);
+      for (const waiter of wake) waiter();
+    },
+  };
 }
 
-function nextEvent<T extends LoginEvent["type"]>(
+/** Resolves once `ready()` holds of a recorder's events (the test's timeout is the hang guard). */
+function until(events: LoginEvent[], ready: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const wake = waiters.get(events);
+    const look = (): void => {
+      if (!ready()) return;
+      wake?.delete(look);
+      resolve();
+    };
+    wake?.add(look);
+    look();
+  });
+}
+
+async function nextEvent<T extends LoginEvent["type"]>(
   events: LoginEvent[],
   type: T,
   after = 0,
 ): Promise<Extract<LoginEvent, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const look = (): void => {
-      const found = events.slice(after).find((e) => e.type === type);
-      if (found) resolve(found as Extract<LoginEvent, { type: T }>);
-      else if (Date.now() - started > 5000) reject(new Error(`no ${type} event`));
-      else setTimeout(look, 5);
-    };
-    look();
-  });
+  const found = (): LoginEvent | undefined => events.slice(after).find((e) => e.type === type);
+  await until(events, () => found() !== undefined);
+  return found() as Extract<LoginEvent, { type: T }>;
 }
+
+const rejections = (events: LoginEvent[]): number =>
+  events.filter((e) => e.type === "paste-rejected").length;
 
 describe("browser mode", () => {
   it("S5 S7: the injected opener is the only browser; the login completes through the loopback server", async () => {
@@ -145,11 +166,11 @@ describe("paste mode", () => {
     const first = await nextEvent(events, "paste-rejected");
     expect(first).toMatchObject({ code: ErrorCode.STATE_MISMATCH, attemptsLeft: 4 });
     input.write(`${code}\n`);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(events, () => rejections(events) === 2);
     input.write(`${good}&code=again\n`);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(events, () => rejections(events) === 3);
     input.write(`https://evil.example/callback${goodUrl.search}\n`);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(events, () => rejections(events) === 4);
     const rejected = events.filter((e) => e.type === "paste-rejected");
     expect(rejected.map((e) => e.code)).toEqual([
       ErrorCode.STATE_MISMATCH,
@@ -275,12 +296,13 @@ describe("single flight and mode choice", () => {
   it("two logins started at once share one browser login and one port", async () => {
     const { fake, client, server } = await fakeServer();
     let opened = 0;
+    const second = recorder();
     const browser = async (url: string): Promise<void> => {
       opened++;
-      await new Promise((r) => setTimeout(r, 50));
+      // The login stays open until the second caller has joined it.
+      await until(second.events, () => second.events.length > 0);
       void followLoginRedirects(url);
     };
-    const second = recorder();
     const [a, b] = await Promise.all([
       interactiveLogin({ client, server, mode: "browser", browser, callback: { port: 0 } }),
       interactiveLogin({ client, server, mode: "browser", browser, onEvent: second.onEvent }),
@@ -297,22 +319,16 @@ describe("single flight and mode choice", () => {
 
   it("a joining caller's signal stops only its own wait", async () => {
     const { client, server } = await fakeServer();
-    let release: (url: string) => void = () => undefined;
-    const browser = (url: string): Promise<void> => {
-      release = (u) => void followLoginRedirects(u);
-      void url;
-      return Promise.resolve().then(() => undefined);
-    };
-    const urls: string[] = [];
-    const first = interactiveLogin({
-      client,
-      server,
-      mode: "browser",
-      browser,
-      onEvent: (e) => {
-        if (e.type === "authorization-url") urls.push(e.url);
-      },
+    // The browser is opened, but the user acts only once the second caller has given up.
+    let opened: (url: string) => void = () => undefined;
+    const browserOpened = new Promise<string>((resolve) => {
+      opened = resolve;
     });
+    const browser = (url: string): Promise<void> => {
+      opened(url);
+      return Promise.resolve();
+    };
+    const first = interactiveLogin({ client, server, mode: "browser", browser });
     const controller = new AbortController();
     const second = interactiveLogin({
       client,
@@ -323,8 +339,7 @@ describe("single flight and mode choice", () => {
     });
     controller.abort();
     await expect(second).rejects.toMatchObject({ code: ErrorCode.ABORTED });
-    while (urls.length === 0) await new Promise((r) => setTimeout(r, 5));
-    release(urls[0] as string);
+    void followLoginRedirects(await browserOpened);
     await expect(first).resolves.toMatchObject({ accessToken: expect.any(String) });
   });
 

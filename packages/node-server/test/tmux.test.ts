@@ -1,13 +1,12 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { startTmux } from "@latchkey/test-utils";
 import ts from "typescript";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { addressTheBrowserEndsOn, fakeServer } from "./fixtures.js";
 
-const run = promisify(execFile);
 const SRC = fileURLToPath(new URL("../src/", import.meta.url));
 // Inside the package, so that `@latchkey/core` resolves from its node_modules.
 const BUILD = fileURLToPath(new URL("../test-artifacts/tmux-paste/", import.meta.url));
@@ -61,46 +60,16 @@ try {
   );
 }
 
-async function waitForPane(
-  tmux: (...args: string[]) => Promise<string>,
-  pattern: RegExp,
-  timeoutMs = 10_000,
-): Promise<string> {
-  const started = Date.now();
-  for (;;) {
-    const pane = await tmux("capture-pane", "-p", "-J", "-t", "login");
-    if (pattern.test(pane)) return pane;
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`pane never matched ${pattern}:\n${pane}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe.runIf(tmuxAvailable || process.env.CI)("paste mode in a real terminal (tmux)", () => {
   it("S15 S16: a wrong paste typed into the terminal is refused, then the right address completes the login", async () => {
     const { fake } = await fakeServer();
     transpileSources();
-    const socket = `latchkey-test-${process.pid}`;
-    const tmux = async (...args: string[]): Promise<string> =>
-      (await run("tmux", ["-L", socket, ...args])).stdout;
-    await tmux(
-      "new-session",
-      "-d",
-      "-s",
-      "login",
-      "-x",
-      "400",
-      "-y",
-      "50",
-      "-c",
-      BUILD,
+    const pane = await startTmux(
       `${process.execPath} paste-login.js ${fake.issuer}; echo EXIT=$?; sleep 60`,
+      { cwd: BUILD, width: 400, height: 50 },
     );
-    onTestFinished(async () => {
-      await tmux("kill-server").catch(() => undefined);
-    });
 
-    const shown = await waitForPane(tmux, /\(1\/3\): $/m);
+    const shown = await pane.waitFor(/\(1\/3\): $/m);
     const url = /^(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m.exec(shown)?.[1];
     expect(url).toBeDefined();
     const redirectUri = new URL(url as string).searchParams.get("redirect_uri") as string;
@@ -109,17 +78,12 @@ describe.runIf(tmuxAvailable || process.env.CI)("paste mode in a real terminal (
 
     const stray = new URL(landed);
     stray.searchParams.set("state", "not-this-login");
-    await tmux("send-keys", "-t", "login", "-l", stray.href);
-    await tmux("send-keys", "-t", "login", "Enter");
-    await waitForPane(
-      tmux,
-      /REFUSED: The callback's state does not match this login\.\n.*\(2\/3\): $/m,
-    );
+    await pane.type(stray.href);
+    await pane.waitFor(/REFUSED: The callback's state does not match this login\.\n.*\(2\/3\): $/m);
     expect(fake.count("token")).toBe(0);
 
-    await tmux("send-keys", "-t", "login", "-l", landed);
-    await tmux("send-keys", "-t", "login", "Enter");
-    const final = await waitForPane(tmux, /EXIT=\d+/);
+    await pane.type(landed);
+    const final = await pane.waitFor(/EXIT=\d+/);
     writeFileSync(join(BUILD, "..", "tmux-paste-pane.txt"), final);
     expect(final).toContain("received via paste");
     expect(final).toMatch(/LOGGED IN \(bearer, \d+ chars\)/i);

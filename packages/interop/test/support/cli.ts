@@ -1,18 +1,22 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+// The interop suite's CLI fixtures; spawning, environments and temp dirs come from
+// @latchkey/test-utils (shared with the CLI's own tests).
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { onTestFinished } from "vitest";
+import { cliArgs, tempDir as sharedTempDir } from "@latchkey/test-utils";
+import { PUBLIC_CLIENT_ID } from "./oidc.js";
+
+export {
+  BIN,
+  cleanEnv,
+  cliArgs,
+  killAll,
+  latchkey,
+  type RunResult,
+} from "@latchkey/test-utils";
 
 const require = createRequire(import.meta.url);
-
-/** The built `latchkey` bundle (run `pnpm --filter @latchkey/cli build` first). */
-export const BIN: string = join(
-  dirname(require.resolve("@latchkey/cli/package.json")),
-  "dist/bundle/latchkey.mjs",
-);
 
 /** The stand-in browser for oidc-provider (login + consent + device forms, cookie jar). */
 export const OIDC_BROWSER_SCRIPT: string = fileURLToPath(
@@ -26,74 +30,18 @@ export const FOLLOW_BROWSER = `${process.execPath} ${join(
   "test/fixtures/follow-browser.mjs",
 )}`;
 
-export interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
+/**
+ * The CLI's arguments for oidc-provider's public client: offline access, and the consent prompt
+ * without which oidc-provider 9 issues no refresh token to a public client; then `extra`.
+ */
+export function opArgs(issuer: string, storeDir: string, extra: readonly string[] = []): string[] {
+  const target = { issuer, clientId: PUBLIC_CLIENT_ID, scope: "openid offline_access", storeDir };
+  return cliArgs(target, ["--auth-param", "prompt=consent", ...extra]);
 }
 
-/** A temporary directory removed when the test finishes. */
+/** A temporary directory removed when the test (or, made outside one, the file) finishes. */
 export function tempDir(prefix = "latchkey-interop-"): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** The environment of a user without a display, a browser or colours, and no LATCHKEY_*. */
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  for (const name of Object.keys(env)) {
-    if (
-      name.startsWith("LATCHKEY_") ||
-      ["DISPLAY", "WAYLAND_DISPLAY", "BROWSER", "SSH_CONNECTION", "SSH_TTY"].includes(name) ||
-      name === "KUBERNETES_EXEC_INFO"
-    )
-      delete env[name];
-  }
-  return { ...env, ...extra };
-}
-
-const running = new Set<ChildProcess>();
-
-/** Runs the real `latchkey` process; killed if it outlives `timeoutMs` or the test. */
-export function latchkey(
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<RunResult> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: options.env ?? cleanEnv(),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    running.add(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`latchkey ${args[0]} did not finish in time; stderr: ${stderr}`));
-    }, options.timeoutMs ?? 20_000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      running.delete(child);
-      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-}
-
-/** Kills every `latchkey` child still running (for afterEach). */
-export function killAll(): void {
-  for (const child of running) child.kill("SIGKILL");
-  running.clear();
+  return sharedTempDir(prefix);
 }
 
 /** Every regular file under a directory with its bytes, for before/after comparisons. */
