@@ -11,15 +11,12 @@
  * if (verdict?.outcome === "accepted") await exchangeCode(verdict.next, { client, server });
  * ```
  */
-import {
-  type AwaitingCallbackState,
-  type CallbackVerdict,
-  receiveCallback,
-} from "./authorization-code.js";
 import { ErrorCode, ProtocolError } from "./errors.js";
+import type { AwaitingCallbackState } from "./flow-state.js";
+import { type CallbackVerdict, receiveCallback } from "./receive-callback.js";
 
-export type { CallbackVerdict } from "./authorization-code.js";
-export { receiveCallback } from "./authorization-code.js";
+export type { CallbackVerdict } from "./receive-callback.js";
+export { receiveCallback } from "./receive-callback.js";
 
 /**
  * Judges one pasted line against the waiting login, exactly as a callback would be judged

@@ -9,7 +9,6 @@ export type {
   AwaitingCallbackState,
   BeganAuthorization,
   BeginAuthorizationOptions,
-  CallbackVerdict,
   CodeReceivedState,
   CompletedState,
   ExchangeCodeOptions,
@@ -19,7 +18,6 @@ export {
   beginAuthorization,
   exchangeCode,
   isFlowFinished,
-  receiveCallback,
 } from "./authorization-code.js";
 export type { ResolveServerOptions, ServerMetadata } from "./discovery.js";
 export { resolveServer } from "./discovery.js";
@@ -40,6 +38,8 @@ export {
   revokeToken,
   startDeviceAuthorization,
 } from "./grants.js";
+export type { CallbackVerdict } from "./receive-callback.js";
+export { receiveCallback } from "./receive-callback.js";
 export type { AuthorizedFetchOptions, UserInfoOptions } from "./resource.js";
 export { createAuthorizedFetch, fetchUserInfo } from "./resource.js";
 export * from "./store-shared.js";
