@@ -12,6 +12,7 @@ export {
 export { whenDone } from "./cleanup.js";
 export { type CliTarget, cliArgs } from "./cli-args.js";
 export { cleanEnv } from "./env.js";
+export { testPublicApi } from "./public-api.js";
 export { BIN, killAll, latchkey, type RunOptions, type RunResult, run } from "./spawn.js";
 export { tempDir } from "./temp.js";
 export { startTmux, type TmuxSession } from "./tmux.js";
