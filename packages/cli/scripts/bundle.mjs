@@ -65,17 +65,25 @@ await build({
   logLevel: "warning",
 });
 
-// The bin itself: on Node >= 22.1 it turns on Node's module compile cache (V8 code cache kept in
-// the OS temp dir, node-compile-cache) before anything else is loaded, so that every run after
-// the first skips compiling the bundle; NODE_DISABLE_COMPILE_CACHE=1 turns it off. Node 20 has no
-// enableCompileCache: the import is then all there is. (`pnpm bench`: bench/compile-cache.mjs.)
+// The bin itself: on Node >= 22.1 it turns on Node's module compile cache (V8 code cache) before
+// anything else is loaded, so that every run after the first skips compiling the bundle;
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off, NODE_COMPILE_CACHE=DIR puts it elsewhere. It is kept
+// in the user's cache folder ($XDG_CACHE_HOME or ~/.cache, then latchkey/node-compile-cache), not
+// in the temp dir that every user of the machine shares. Node 20 has no enableCompileCache: the
+// import is then all there is. (`pnpm bench`: bench/compile-cache.mjs.)
 // Executable, as kubectl's exec plugin and other direct callers run it without `node`.
 const bin = new URL("../dist/bundle/latchkey.mjs", import.meta.url);
 writeFileSync(
   bin,
   `#!/usr/bin/env node
 import module from "node:module";
-module.enableCompileCache?.();
+import { homedir } from "node:os";
+import { isAbsolute, join } from "node:path";
+if (module.enableCompileCache && !process.env.NODE_COMPILE_CACHE) {
+  const xdg = process.env.XDG_CACHE_HOME;
+  const cache = xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".cache");
+  module.enableCompileCache(join(cache, "latchkey", "node-compile-cache"));
+}
 await import("./chunks/main.mjs");
 `,
 );
