@@ -21,6 +21,7 @@ process.on("SIGTERM", onSignal);
  */
 let stdoutState: "fd" | "stream" | "closed" = process.platform === "win32" ? "stream" : "fd";
 let stdoutWatched = false;
+let stderrUsed = false;
 
 /** `process.stdout`, with a closed reader (EPIPE) ending the output instead of the process. */
 function stdoutStream(): NodeJS.WriteStream {
@@ -58,6 +59,7 @@ const code = await runCli({
   stdout: { write: writeStdout },
   // Getters: stderr and stdin are created only if something is written or read.
   get stderr() {
+    stderrUsed = true;
     return process.stderr;
   },
   signal: controller.signal,
@@ -68,3 +70,12 @@ const code = await runCli({
 process.exitCode = code;
 process.off("SIGINT", onSignal);
 process.off("SIGTERM", onSignal);
+// The command is done: its output written, its store closed and its lock released (runCli
+// returns only then). Exit now rather than when Node would: after a request, Node waits for
+// V8's background compiles of undici's WebAssembly parser before it exits (tens of ms on Node
+// 22 and 24; bench/network-path.mjs prints this exit gap). Only when nothing is still queued for
+// stdout or stderr (a full pipe); otherwise Node exits as usual, once the output is out.
+const pending = (stream: NodeJS.WriteStream): boolean =>
+  stream.writableLength > 0 || stream.writableNeedDrain;
+if (!(stdoutWatched && pending(process.stdout)) && !(stderrUsed && pending(process.stderr)))
+  process.exit(code);
