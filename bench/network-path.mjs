@@ -17,7 +17,11 @@ import { RUNTIMES } from "../scripts/test-runtimes.mjs";
 import { GNU_TIME, quantile } from "./measure-process.mjs";
 
 const runs = Number(process.env.BENCH_RUNS ?? 15);
-const bin = fileURLToPath(new URL("../packages/cli/dist/bundle/latchkey.mjs", import.meta.url));
+// BENCH_LATCHKEY_BIN: another build of the bin (a copy of packages/cli/dist/bundle from another
+// commit), to compare before and after a change with this same script.
+const bin =
+  process.env.BENCH_LATCHKEY_BIN ??
+  fileURLToPath(new URL("../packages/cli/dist/bundle/latchkey.mjs", import.meta.url));
 const cache = fileURLToPath(
   new URL("../node_modules/.cache/latchkey-node-runtimes/", import.meta.url),
 );

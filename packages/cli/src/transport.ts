@@ -19,16 +19,17 @@ export function needsAgent(options: TransportOptions): boolean {
 }
 
 /**
- * Node 20 and 24: V8 compiles WebAssembly with its baseline compiler only (`--liftoff-only`), set
+ * Node 20 only: V8 compiles WebAssembly with its baseline compiler only (`--liftoff-only`), set
  * before the first request. `fetch` (undici, Node's own or the package) parses HTTP with a
- * WebAssembly build of llhttp, compiled on the first request; V8 then recompiles it with TurboFan
- * on background threads, which costs a `latchkey token` that refreshes peak RSS (Node 20: 85-88
- * instead of 56-59 MiB; Node 24: 74 instead of 66 MiB; `node -e 0` is 40-42) and a wait before
- * the process can exit. Liftoff code parses the few KiB of an OAuth response just as well. Node
- * 22's V8 gains nothing from it, so it is left alone there (bench/network-path.mjs measures all
- * three). The flag is process-wide and latchkey runs no other WebAssembly.
+ * WebAssembly build of llhttp, compiled on the first request; Node 20's V8 then recompiles it with
+ * TurboFan on background threads, which costs a `latchkey token` that refreshes about 29 MiB of
+ * peak RSS (85-88 instead of 56-59 MiB; `node -e 0` is 40) and a wait before the process can
+ * exit. Liftoff code parses the few KiB of an OAuth response just as well. Not on Node 22, whose
+ * V8 gains nothing from it, nor on Node 24, where the flag set at run time has no effect (given on
+ * the command line it would save 8 MiB); bench/network-path.mjs measures all three. The flag is
+ * process-wide and latchkey runs no other WebAssembly.
  */
-const LIFTOFF_ONLY = /^(20|24)\./.test(process.versions.node);
+const LIFTOFF_ONLY = process.versions.node.startsWith("20.");
 let liftoffSet: Promise<void> | undefined;
 
 function liftoffFirst(base: FetchLike): FetchLike {

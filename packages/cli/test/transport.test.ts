@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTransport } from "../src/transport.js";
 import { startProxy } from "./helpers.js";
 
-// The transport every request of the CLI goes through (src/transport.ts): on Node 20 and 24 the
+// The transport every request of the CLI goes through (src/transport.ts): on Node 20 the
 // global fetch behind the one-time WebAssembly setting, else the global fetch itself; with a proxy
 // environment, undici's agent. Compared here with the global fetch on a real loopback server.
 
@@ -58,9 +58,9 @@ async function snapshot(response: Response) {
 }
 
 describe("createTransport", () => {
-  it("wraps the global fetch on Node 20 and 24 only, when no proxy, CA or skip-verify is set", async () => {
+  it("wraps the global fetch on Node 20 only, when no proxy, CA or skip-verify is set", async () => {
     const transport = await createTransport({ env: {} });
-    expect(transport === undefined).toBe(major !== 20 && major !== 24);
+    expect(transport === undefined).toBe(major !== 20);
   });
 
   it("answers like the global fetch: GET, a form POST, an error status", async () => {
