@@ -12,7 +12,7 @@ import { openStore } from "./open-store.js";
 import type { Output } from "./output.js";
 import type { OptionSources } from "./quick-parse.js";
 import { summarize } from "./summary.js";
-import { createTransport } from "./transport.js";
+import { createTransport, needsAgent } from "./transport.js";
 
 // What every command that talks to a server starts with: the settings resolved from flags,
 // environment and profile, the store, the (lazily discovered) server and the credential lock.
@@ -50,17 +50,13 @@ export async function prepare(
     ctx.out.warn(
       "TLS certificates are not verified (--insecure-skip-tls-verify): anyone on the network can read your tokens.",
     );
-  const transport = await createTransport({
-    env: ctx.env,
-    caFile: config.caFile,
-    insecure: config.insecure,
-  });
-  if (transport) {
-    config.client.fetch = transport;
+  const transportOptions = { env: ctx.env, caFile: config.caFile, insecure: config.insecure };
+  const transport = await createTransport(transportOptions);
+  if (transport) config.client.fetch = transport;
+  if (needsAgent(transportOptions))
     ctx.out.debug(
       "HTTP through undici (proxy environment, --ca-file or --insecure-skip-tls-verify)",
     );
-  }
   const store = await openStore(
     { kind: config.storeKind, directory: config.storeDir, env: ctx.env, key: config.key },
     ctx.out,

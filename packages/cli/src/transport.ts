@@ -12,14 +12,49 @@ export interface TransportOptions {
 
 const PROXY_VARIABLES = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
 
+/** Whether the options need undici's own agent (a proxy, an extra CA or skip-verify). */
+export function needsAgent(options: TransportOptions): boolean {
+  const proxied = PROXY_VARIABLES.some((name) => options.env[name]);
+  return proxied || options.caFile !== undefined || options.insecure === true;
+}
+
+/**
+ * Node 20 only: V8 compiles WebAssembly with its baseline compiler only (`--liftoff-only`), set
+ * before the first request. `fetch` (undici, Node's own or the package) parses HTTP with a
+ * WebAssembly build of llhttp, compiled on the first request; Node 20's V8 then recompiles it with
+ * TurboFan on background threads, which costs a `latchkey token` that refreshes about 29 MiB of
+ * peak RSS (85-88 instead of 56-59 MiB; `node -e 0` is 40) and a wait before the process can
+ * exit. Liftoff code parses the few KiB of an OAuth response just as well. Not on Node 22, whose
+ * V8 gains nothing from it, nor on Node 24, where the flag set at run time has no effect (given on
+ * the command line it would save 8 MiB); bench/network-path.mjs measures all three. The flag is
+ * process-wide and latchkey runs no other WebAssembly.
+ */
+const LIFTOFF_ONLY = process.versions.node.startsWith("20.");
+let liftoffSet: Promise<void> | undefined;
+
+function liftoffFirst(base: FetchLike): FetchLike {
+  return async (input, init) => {
+    liftoffSet ??= import("node:v8").then((v8) => v8.setFlagsFromString("--liftoff-only"));
+    await liftoffSet;
+    return base(input, init);
+  };
+}
+
 /**
  * The HTTP transport for every request latchkey makes: undici's `EnvHttpProxyAgent`
  * (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) with the extra CA or skip-verify, loaded only when
- * one of them is in use; otherwise undefined (the global `fetch`), so the hot path loads nothing.
+ * one of them is in use; otherwise the global `fetch`. Undefined (the global `fetch` as it is)
+ * when neither an agent nor the WebAssembly setting above is wanted; nothing is loaded before the
+ * first request, so the hot path loads nothing.
  */
 export async function createTransport(options: TransportOptions): Promise<FetchLike | undefined> {
-  const proxied = PROXY_VARIABLES.some((name) => options.env[name]);
-  if (!proxied && options.caFile === undefined && !options.insecure) return undefined;
+  const agent = needsAgent(options) ? await agentTransport(options) : undefined;
+  if (!LIFTOFF_ONLY) return agent;
+  return liftoffFirst(agent ?? ((input, init) => fetch(input, init)));
+}
+
+/** `fetch` through undici's `EnvHttpProxyAgent` with the extra CA or skip-verify. */
+async function agentTransport(options: TransportOptions): Promise<FetchLike> {
   let ca: string[] | undefined;
   if (options.caFile !== undefined) {
     let pem: string;
