@@ -1,0 +1,116 @@
+// Many processes on one credential (issue 15 goal 5): N concurrent `latchkey token` processes
+// (default 50) on one stored credential of the file store, (a) with a valid token, (b) with an
+// expired one — every process sees it expired, waits for the credentials lock, and exactly one
+// refreshes (S40). Wall time of the whole batch, from the first spawn to the last exit, measured
+// from outside; rounds interleaved (valid, expired, valid, …), medians and spreads; and the
+// refreshes the fake server saw in each expired round (must be exactly 1). Needs `pnpm build`.
+// BENCH_RUNS (default 15) / 3 sets the rounds (at least 3); an argument sets the batch size
+// (node bench/many-processes.mjs 20).
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startFakeAuthorizationServer } from "@latchkey/testing";
+import { quantile } from "./measure-process.mjs";
+
+const rounds = Math.max(3, Math.round(Number(process.env.BENCH_RUNS ?? 15) / 3));
+const processes = Number(process.argv[2] ?? 50);
+const bin = fileURLToPath(new URL("../packages/cli/dist/bundle/latchkey.mjs", import.meta.url));
+const follow = fileURLToPath(
+  new URL("../packages/cli/test/fixtures/follow-browser.mjs", import.meta.url),
+);
+// The bench rewrites the stored expiry itself, through the store the CLI uses.
+const { FileTokenStore } = await import(
+  new URL("../packages/keyring-store/dist/index.js", import.meta.url).href
+);
+
+const idp = await startFakeAuthorizationServer({ refreshTokenRotation: true });
+const storeDir = mkdtempSync(join(tmpdir(), "latchkey-bench-many-"));
+const common = [
+  "--issuer",
+  idp.issuer,
+  "--client-id",
+  "latchkey",
+  "--store",
+  "file",
+  "--store-dir",
+  storeDir,
+];
+const env = { ...process.env, NO_COLOR: "1" };
+delete env.DISPLAY;
+
+/** Runs a command to its exit; rejects on a non-zero exit with its stderr. */
+function run(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`latchkey exited ${code}: ${stderr}`)),
+    );
+  });
+}
+
+await run([bin, "login", "-q", ...common, "--browser-command", `${process.execPath} ${follow}`]);
+
+const store = new FileTokenStore({ directory: storeDir });
+const [stored] = await store.list();
+if (stored === undefined) throw new Error("the login stored no credentials");
+const { key } = stored;
+
+/** Makes the stored access token expired (its refresh token stays valid). */
+async function expire() {
+  const credentials = await store.get(key);
+  await store.set(key, { ...credentials, expiresAt: Date.now() - 60_000 });
+}
+
+/** One batch: N processes at once; the wall time and the refreshes the server saw. */
+async function batch() {
+  const before = idp.count("token", { grantType: "refresh_token" });
+  const started = process.hrtime.bigint();
+  const outputs = await Promise.all(
+    Array.from({ length: processes }, () => run([bin, "token", "--no-login", ...common])),
+  );
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (outputs.some((out) => out.trim() === "")) throw new Error("a process printed no token");
+  return { ms, refreshes: idp.count("token", { grantType: "refresh_token" }) - before };
+}
+
+const results = { valid: [], expired: [] };
+await batch(); // warm-up (file cache, compile cache)
+for (let i = 0; i < rounds; i++) {
+  results.valid.push(await batch());
+  await expire();
+  results.expired.push(await batch());
+}
+await idp.close();
+rmSync(storeDir, { recursive: true, force: true });
+
+const valid = results.valid.map((r) => r.ms);
+const expired = results.expired.map((r) => r.ms);
+const refreshes = results.expired.map((r) => r.refreshes);
+const validRefreshes = results.valid.map((r) => r.refreshes);
+const med = (xs) => quantile(xs, 0.5);
+console.log(
+  `${processes} concurrent \`latchkey token\` (file store) on one credential, ${rounds} interleaved rounds, node ${process.version}, ${process.platform}/${process.arch}, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}`,
+);
+console.log("| case | median batch ms | p10–p90 ms | ratio | refreshes per round |");
+console.log("|---|---|---|---|---|");
+console.log(
+  `| ${processes} × latchkey token, valid token | ${med(valid).toFixed(0)} | ${quantile(valid, 0.1).toFixed(0)}–${quantile(valid, 0.9).toFixed(0)} | 1.00× | ${validRefreshes.join(", ")} |`,
+);
+console.log(
+  `| ${processes} × latchkey token, expired token | ${med(expired).toFixed(0)} | ${quantile(expired, 0.1).toFixed(0)}–${quantile(expired, 0.9).toFixed(0)} | ${(med(expired) / med(valid)).toFixed(2)}× | ${refreshes.join(", ")} |`,
+);
+if (refreshes.some((n) => n !== 1) || validRefreshes.some((n) => n !== 0)) {
+  console.error(
+    `expected exactly 1 refresh per expired round and none per valid round, saw ${refreshes.join(", ")} / ${validRefreshes.join(", ")}`,
+  );
+  process.exitCode = 1;
+}
