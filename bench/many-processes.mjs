@@ -4,8 +4,10 @@
 // refreshes (S40). Wall time of the whole batch, from the first spawn to the last exit, measured
 // from outside; rounds interleaved (valid, expired, valid, …), medians and spreads; and the
 // refreshes the fake server saw in each expired round (must be exactly 1). Needs `pnpm build`.
-// BENCH_RUNS (default 15) / 3 sets the rounds (at least 3); an argument sets the batch size
-// (node bench/many-processes.mjs 20).
+// BENCH_RUNS (default 15) / 3 sets the rounds (at least 3); a first argument sets the batch
+// size; a second one, another build of the bin (a copy of packages/cli/dist/bundle from another
+// commit), measured on the expired token in the same rounds, interleaved: a before/after figure
+// from one run (node bench/many-processes.mjs 50 /tmp/before/latchkey.mjs).
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -17,13 +19,13 @@ import { quantile } from "./measure-process.mjs";
 const rounds = Math.max(3, Math.round(Number(process.env.BENCH_RUNS ?? 15) / 3));
 const processes = Number(process.argv[2] ?? 50);
 const bin = fileURLToPath(new URL("../packages/cli/dist/bundle/latchkey.mjs", import.meta.url));
+const otherBin = process.argv[3];
 const follow = fileURLToPath(
   new URL("../packages/cli/test/fixtures/follow-browser.mjs", import.meta.url),
 );
 // The bench rewrites the stored expiry itself, through the store the CLI uses.
-const { FileTokenStore } = await import(
-  new URL("../packages/keyring-store/dist/index.js", import.meta.url).href
-);
+const dist = new URL("../packages/keyring-store/dist/index.js", import.meta.url).href;
+const { FileCredentialLock, FileTokenStore } = await import(dist);
 
 const idp = await startFakeAuthorizationServer({ refreshTokenRotation: true });
 const storeDir = mkdtempSync(join(tmpdir(), "latchkey-bench-many-"));
@@ -78,22 +80,65 @@ async function expire() {
 }
 
 /** One batch: N processes at once; the wall time and the refreshes the server saw. */
-async function batch() {
+async function batch(command = bin) {
   const before = idp.count("token", { grantType: "refresh_token" });
   const started = process.hrtime.bigint();
   await Promise.all(
-    Array.from({ length: processes }, () => run([bin, "token", "--no-login", ...common])),
+    Array.from({ length: processes }, () => run([command, "token", "--no-login", ...common])),
   );
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   return { ms, refreshes: idp.count("token", { grantType: "refresh_token" }) - before };
 }
 
-const results = { valid: [], expired: [] };
+const results = { valid: [], expired: [], other: [] };
 await batch(); // warm-up (file cache, compile cache)
 for (let i = 0; i < rounds; i++) {
   results.valid.push(await batch());
   await expire();
   results.expired.push(await batch());
+  if (otherBin !== undefined) {
+    await expire();
+    results.other.push(await batch(otherBin));
+  }
+}
+
+// The lock handover alone, the same run: N processes wait on a lock this process holds; from its
+// release until the last has taken and released it in turn and exited. Woken by the watcher
+// (the default) against the back-off alone (`watch: false`), interleaved. Each says READY just
+// before it asks for the lock.
+const waiterCode = `const { FileCredentialLock } = await import(${JSON.stringify(dist)});
+const [directory, watch, key] = process.argv.slice(1);
+const lock = new FileCredentialLock({ directory, watch: watch === "watch" });
+process.stdout.write("READY\\n");
+await (await lock.acquire(JSON.parse(key)))();`;
+async function handover(watch) {
+  const holder = new FileCredentialLock({ directory: storeDir });
+  const release = await holder.acquire(key);
+  const exits = [];
+  const ready = [];
+  for (let i = 0; i < processes; i++) {
+    const child = spawn(
+      process.execPath,
+      ["--input-type=module", "-e", waiterCode, storeDir, watch, JSON.stringify(key)],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    ready.push(new Promise((resolve) => child.stdout.once("data", resolve)));
+    exits.push(
+      new Promise((resolve, reject) =>
+        child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`waiter ${code}`)))),
+      ),
+    );
+  }
+  await Promise.all(ready);
+  const started = process.hrtime.bigint();
+  await release();
+  await Promise.all(exits);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+const handovers = { watch: [], nowatch: [] };
+for (let i = 0; i < rounds; i++) {
+  handovers.watch.push(await handover("watch"));
+  handovers.nowatch.push(await handover("nowatch"));
 }
 await idp.close();
 rmSync(storeDir, { recursive: true, force: true });
@@ -116,6 +161,21 @@ console.log(
 console.log(
   `| ${processes} × latchkey token, expired token | ${med(expired).toFixed(0)} | ${quantile(expired, 0.1).toFixed(0)}–${quantile(expired, 0.9).toFixed(0)} | ${(med(expired) / med(valid)).toFixed(2)}× | ${refreshes.join(", ")} |`,
 );
+if (otherBin !== undefined) {
+  const other = results.other.map((r) => r.ms);
+  console.log(
+    `| ${processes} × ${otherBin} token, expired token (the other build) | ${med(other).toFixed(0)} | ${quantile(other, 0.1).toFixed(0)}–${quantile(other, 0.9).toFixed(0)} | ${(med(other) / med(valid)).toFixed(2)}× | ${results.other.map((r) => r.refreshes).join(", ")} |`,
+  );
+  refreshes.push(...results.other.map((r) => r.refreshes));
+}
+{
+  const woken = handovers.watch;
+  const polled = handovers.nowatch;
+  const row = (name, xs) =>
+    `| ${processes} waiters, lock release → all through, ${name} | ${med(xs).toFixed(0)} | ${quantile(xs, 0.1).toFixed(0)}–${quantile(xs, 0.9).toFixed(0)} | ${(med(xs) / med(polled)).toFixed(2)}× | |`;
+  console.log(row("woken on release (default)", woken));
+  console.log(row("back-off alone (watch: false)", polled));
+}
 if (refreshes.some((n) => n !== 1) || validRefreshes.some((n) => n !== 0)) {
   console.error(
     `expected exactly 1 refresh per expired round and none per valid round, saw ${refreshes.join(", ")} / ${validRefreshes.join(", ")}`,

@@ -117,6 +117,7 @@ const NODE = "`node -e 0`";
   }
 }
 // Many processes: | case | median batch ms | p10–p90 ms | ratio | refreshes per round |
+// (then the lock handover rows: woken on release, and the back-off alone)
 {
   const ofCase = (end) => rows(outputs["many-processes.mjs"]).find((r) => r[0]?.endsWith(end));
   const valid = ofCase("valid token");
@@ -131,6 +132,17 @@ const NODE = "`node -e 0`";
     num(valid?.[1]),
     "ms",
     1.2,
+  );
+  const woken = ofCase("woken on release (default)");
+  const polled = ofCase("back-off alone (watch: false)");
+  add(
+    "many-processes-lock-handover",
+    `${count} processes waiting on one credentials lock, from its release until all took it in turn and exited (median)`,
+    num(woken?.[1]),
+    woken?.[2] && `p10–p90 ${woken[2]} ms`,
+    "the same with the back-off alone (`watch: false`)",
+    num(polled?.[1]),
+    "ms",
   );
 }
 // Compile cache: | node | case | median ms | p10–p90 ms | vs node -e 0 | median peak RSS MiB |
