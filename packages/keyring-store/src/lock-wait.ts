@@ -12,10 +12,11 @@ export interface LockWait {
   /** Forgets the events seen so far: call it just before an attempt. */
   reset(): void;
   /**
-   * Resolves after `ms`, or at once when a watched file changed since the last {@link reset}
-   * (or changes during the wait); rejects with `signal.reason` when the signal aborts.
+   * Resolves after `ms` (to `false`), or at once when a watched file changed since the last
+   * {@link reset} or changes during the wait (to `true`); rejects with `signal.reason` when the
+   * signal aborts.
    */
-  wait(ms: number, signal?: AbortSignal): Promise<void>;
+  wait(ms: number, signal?: AbortSignal): Promise<boolean>;
   /** Closes the watcher; the waits still work, with the back-off alone. Idempotent. */
   close(): void;
 }
@@ -60,14 +61,14 @@ export function lockWait(directory: string, names: readonly string[], enabled = 
     reset(): void {
       changed = false;
     },
-    wait(ms: number, signal?: AbortSignal): Promise<void> {
+    wait(ms: number, signal?: AbortSignal): Promise<boolean> {
       return new Promise((resolve, reject) => {
         if (signal?.aborted) {
           reject(signal.reason);
           return;
         }
         if (changed) {
-          resolve();
+          resolve(true);
           return;
         }
         const done = (): void => {
@@ -82,11 +83,11 @@ export function lockWait(directory: string, names: readonly string[], enabled = 
         // The timer keeps the process alive, like any wait someone is awaiting.
         const timer = setTimeout(() => {
           done();
-          resolve();
+          resolve(false);
         }, ms);
         wake = () => {
           done();
-          resolve();
+          resolve(true);
         };
         signal?.addEventListener("abort", onAbort, { once: true });
       });

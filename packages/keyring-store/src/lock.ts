@@ -113,6 +113,9 @@ export class FileCredentialLock implements CredentialLock {
     await this.#ensureDirectory();
     const names = [basename(path), `${basename(path)}.reap`];
     const waiting = lockWait(this.directory, names, this.#watch);
+    // One token per acquire: an event-driven retry costs one open() (woken waiters all retry).
+    const token = await randomHex(16);
+    let woken = false;
     try {
       for (;;) {
         throwIfAborted(signal);
@@ -120,12 +123,14 @@ export class FileCredentialLock implements CredentialLock {
           pid: process.pid,
           hostname: osHostname(),
           createdAt: Date.now(),
-          token: await randomHex(16),
+          token,
         };
         waiting.reset(); // a release from now on cuts the next wait short
         if (await createExclusive(path, owner)) return this.#held(path, owner);
         // Try again at once after removing a stale lock; wait while someone else removes it.
-        if ((await this.#isStale(path)) && (await this.#removeStale(path))) continue;
+        // (Checked on the first attempt and after each back-off wait: a woken waiter found a
+        // new holder, not a stale one.)
+        if (!woken && (await this.#isStale(path)) && (await this.#removeStale(path))) continue;
         if (Date.now() - started >= this.#timeoutMs) {
           const holder = await readOwner(path);
           throw new StoreError(
@@ -134,10 +139,11 @@ export class FileCredentialLock implements CredentialLock {
           );
         }
         // The wait rejects only when the signal aborts: say so as a latchkey error.
-        await waiting
-          .wait(delay * (0.5 + Math.random()), signal)
-          .catch(() => throwIfAborted(signal));
-        delay = Math.min(delay * 2, this.#maxRetryMs);
+        woken = await waiting.wait(delay * (0.5 + Math.random()), signal).catch(() => {
+          throwIfAborted(signal);
+          return false;
+        });
+        if (!woken) delay = Math.min(delay * 2, this.#maxRetryMs);
       }
     } finally {
       waiting.close();
