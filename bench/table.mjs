@@ -13,6 +13,7 @@ import { formatMarkdown, writeReadmeFigures } from "./readme-figures.mjs";
 const env = { ...process.env, BENCH_RUNS: process.env.BENCH_RUNS ?? "15" };
 const scripts = [
   ["token-hot-path.mjs", []],
+  ["many-processes.mjs", []],
   ["compile-cache.mjs", []],
   ["full-login.mjs", []],
   ["network-path.mjs", []],
@@ -115,6 +116,35 @@ const NODE = "`node -e 0`";
       1.15,
     );
   }
+}
+// Many processes: | case | median batch ms | p10–p90 ms | ratio | refreshes per round |
+// (then the lock handover rows: woken on release, and the back-off alone)
+{
+  const ofCase = (end) => rows(outputs["many-processes.mjs"]).find((r) => r[0]?.endsWith(end));
+  const valid = ofCase("valid token");
+  const expired = ofCase("expired token");
+  const count = /^(\d+) ×/.exec(expired?.[0] ?? "")?.[1] ?? "50";
+  add(
+    "many-processes-expired",
+    `${count} concurrent \`latchkey token\` on one expired credential, file store, one refresh (median batch wall time)`,
+    num(expired?.[1]),
+    expired?.[2] && `p10–p90 ${expired[2]} ms; refreshes per round ${expired[4]}`,
+    `the same ${count} with a valid token`,
+    num(valid?.[1]),
+    "ms",
+    1.2,
+  );
+  const woken = ofCase("woken on release (default)");
+  const polled = ofCase("back-off alone (watch: false)");
+  add(
+    "many-processes-lock-handover",
+    `${count} processes waiting on one credentials lock, from its release until all took it in turn and exited (median)`,
+    num(woken?.[1]),
+    woken?.[2] && `p10–p90 ${woken[2]} ms`,
+    "the same with the back-off alone (`watch: false`)",
+    num(polled?.[1]),
+    "ms",
+  );
 }
 // Compile cache: | node | case | median ms | p10–p90 ms | vs node -e 0 | median peak RSS MiB |
 for (const row of rows(outputs["compile-cache.mjs"])) {

@@ -1,7 +1,6 @@
 import { type FileHandle, mkdir, open, readFile, stat, unlink, utimes } from "node:fs/promises";
 import { hostname as osHostname } from "node:os";
-import { join, resolve } from "node:path";
-import { sleep } from "@latchkey/core/async";
+import { basename, join, resolve } from "node:path";
 import {
   type CredentialKey,
   type CredentialLock,
@@ -12,6 +11,7 @@ import {
 import { randomHex } from "./digest.js";
 import { defaultStoreDirectory, type StoreEnvironment } from "./directory.js";
 import { fileStem } from "./file.js";
+import { lockWait } from "./lock-wait.js";
 
 /** Options of {@link FileCredentialLock}. */
 export interface FileCredentialLockOptions {
@@ -28,6 +28,13 @@ export interface FileCredentialLockOptions {
   minRetryMs?: number;
   /** The longest wait between attempts. Default 500 ms. */
   maxRetryMs?: number;
+  /**
+   * Wake a waiter as soon as the holder releases: the waiter watches the lock directory
+   * (`fs.watch`) and retries when the lock file is removed, the back-off staying as the fallback
+   * (a watcher can miss events; network file systems have none). `false`: the back-off alone.
+   * Default `true`; where `fs.watch` is unavailable or fails, the back-off alone anyway.
+   */
+  watch?: boolean;
 }
 
 /** What a lock file holds (JSON). */
@@ -48,7 +55,9 @@ const REAPER_STALE_MS = 10_000;
  * - Taking it creates `credentials-<hash>.lock` with `O_CREAT|O_EXCL` (mode 0600) and writes the
  *   owner inside: pid, hostname, creation time and a random token.
  * - Waiting retries with exponential backoff (with jitter) until the lock is free, the
- *   `signal` aborts (`ABORTED`) or `timeoutMs` passes (`STORE_UNAVAILABLE`).
+ *   `signal` aborts (`ABORTED`) or `timeoutMs` passes (`STORE_UNAVAILABLE`). A waiter also
+ *   watches the directory (`fs.watch`, unless `watch: false`) and retries at once when the lock
+ *   file is removed; the watcher is closed however the wait ends.
  * - A holder touches its file every `staleMs / 3`. A lock is stale when its owner is a dead
  *   process on this host, or when its file was not touched for `staleMs` (a crashed holder
  *   on another host, or a reused pid). A stale lock is removed under a second, short-lived
@@ -69,6 +78,7 @@ export class FileCredentialLock implements CredentialLock {
   readonly #timeoutMs: number;
   readonly #minRetryMs: number;
   readonly #maxRetryMs: number;
+  readonly #watch: boolean;
 
   constructor(options: FileCredentialLockOptions) {
     if (typeof options?.directory !== "string" || options.directory === "") {
@@ -79,6 +89,7 @@ export class FileCredentialLock implements CredentialLock {
     this.#timeoutMs = positive(options.timeoutMs, 300_000, "timeoutMs");
     this.#minRetryMs = positive(options.minRetryMs, 10, "minRetryMs");
     this.#maxRetryMs = Math.max(this.#minRetryMs, positive(options.maxRetryMs, 500, "maxRetryMs"));
+    this.#watch = options.watch !== false;
   }
 
   /** The path of the lock file of a key. */
@@ -100,27 +111,42 @@ export class FileCredentialLock implements CredentialLock {
     const started = Date.now();
     let delay = this.#minRetryMs;
     await this.#ensureDirectory();
-    for (;;) {
-      throwIfAborted(signal);
-      const owner: LockOwner = {
-        pid: process.pid,
-        hostname: osHostname(),
-        createdAt: Date.now(),
-        token: await randomHex(16),
-      };
-      if (await createExclusive(path, owner)) return this.#held(path, owner);
-      // Try again at once after removing a stale lock; wait while someone else removes it.
-      if ((await this.#isStale(path)) && (await this.#removeStale(path))) continue;
-      if (Date.now() - started >= this.#timeoutMs) {
-        const holder = await readOwner(path);
-        throw new StoreError(
-          ErrorCode.STORE_UNAVAILABLE,
-          `Another latchkey process${holder === undefined ? "" : ` (pid ${holder.pid} on ${holder.hostname})`} has held the credentials lock ${path} for more than ${Math.round(this.#timeoutMs / 1000)} s: wait for it to finish, stop it, or delete the lock file if no such process runs.`,
-        );
+    const names = [basename(path), `${basename(path)}.reap`];
+    const waiting = lockWait(this.directory, names, this.#watch);
+    // One token per acquire: an event-driven retry costs one open() (woken waiters all retry).
+    const token = await randomHex(16);
+    let woken = false;
+    try {
+      for (;;) {
+        throwIfAborted(signal);
+        const owner: LockOwner = {
+          pid: process.pid,
+          hostname: osHostname(),
+          createdAt: Date.now(),
+          token,
+        };
+        waiting.reset(); // a release from now on cuts the next wait short
+        if (await createExclusive(path, owner)) return this.#held(path, owner);
+        // Try again at once after removing a stale lock; wait while someone else removes it.
+        // (Checked on the first attempt and after each back-off wait: a woken waiter found a
+        // new holder, not a stale one.)
+        if (!woken && (await this.#isStale(path)) && (await this.#removeStale(path))) continue;
+        if (Date.now() - started >= this.#timeoutMs) {
+          const holder = await readOwner(path);
+          throw new StoreError(
+            ErrorCode.STORE_UNAVAILABLE,
+            `Another latchkey process${holder === undefined ? "" : ` (pid ${holder.pid} on ${holder.hostname})`} has held the credentials lock ${path} for more than ${Math.round(this.#timeoutMs / 1000)} s: wait for it to finish, stop it, or delete the lock file if no such process runs.`,
+          );
+        }
+        // The wait rejects only when the signal aborts: say so as a latchkey error.
+        woken = await waiting.wait(delay * (0.5 + Math.random()), signal).catch(() => {
+          throwIfAborted(signal);
+          return false;
+        });
+        if (!woken) delay = Math.min(delay * 2, this.#maxRetryMs);
       }
-      // Core's sleep rejects only when the signal aborts: say so as a latchkey error.
-      await sleep(delay * (0.5 + Math.random()), signal).catch(() => throwIfAborted(signal));
-      delay = Math.min(delay * 2, this.#maxRetryMs);
+    } finally {
+      waiting.close();
     }
   }
 
