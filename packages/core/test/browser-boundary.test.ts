@@ -26,6 +26,8 @@ describe("the browser boundary", () => {
       );
       const result = spawnSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.json")], {
         encoding: "utf8",
+        // tsc turns on Node's compile cache (Node >= 22), by default in the shared temp dir.
+        env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: "1" },
       });
       expect(result.status).not.toBe(0);
       expect(result.stdout).toMatch(/Cannot find module 'node:crypto'/);
