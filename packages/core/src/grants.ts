@@ -218,7 +218,7 @@ export interface DeviceAuthorization {
  * @example
  * ```ts
  * const device = await startDeviceAuthorization({ client, server });
- * console.error(`Enter ${device.userCode} at ${device.verificationUri}`);
+ * showToUser(`Enter ${device.userCode} at ${device.verificationUri}`); // your UI
  * const credentials = await pollDeviceAuthorization(device, { client, server, signal });
  * ```
  */

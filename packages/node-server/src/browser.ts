@@ -216,7 +216,7 @@ export function resolveBrowser(options: OpenBrowserOptions = {}): BrowserResolut
  * @example
  * ```ts
  * const why = browserUnavailableReason();
- * if (why !== undefined) console.error(`Not opening a browser: ${why}. Open this address yourself:`);
+ * if (why !== undefined) showToUser(`Not opening a browser: ${why}. Open this address yourself:`);
  * ```
  */
 export function browserUnavailableReason(options: OpenBrowserOptions = {}): string | undefined {
@@ -295,7 +295,7 @@ function programName(program: string): string {
  *
  * @example
  * ```ts
- * await openBrowser(authorizationUrl.href).catch(() => console.error(`Open ${authorizationUrl}`));
+ * await openBrowser(authorizationUrl.href).catch(() => showToUser(`Open ${authorizationUrl}`));
  * await openBrowser(url, { command: "firefox --new-window" });
  * ```
  */
