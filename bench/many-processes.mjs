@@ -14,6 +14,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeAuthorizationServer } from "@latchkey/testing";
+import { fileStoreArgs, headlessEnv } from "./cli-session.mjs";
 import { quantile } from "./measure-process.mjs";
 
 const rounds = Math.max(3, Math.round(Number(process.env.BENCH_RUNS ?? 15) / 3));
@@ -29,18 +30,8 @@ const { FileCredentialLock, FileTokenStore } = await import(dist);
 
 const idp = await startFakeAuthorizationServer({ refreshTokenRotation: true });
 const storeDir = mkdtempSync(join(tmpdir(), "latchkey-bench-many-"));
-const common = [
-  "--issuer",
-  idp.issuer,
-  "--client-id",
-  "latchkey",
-  "--store",
-  "file",
-  "--store-dir",
-  storeDir,
-];
-const env = { ...process.env, NO_COLOR: "1" };
-delete env.DISPLAY;
+const common = fileStoreArgs(idp.issuer, storeDir);
+const env = headlessEnv();
 
 /**
  * Runs a command to its exit; its stdout, or a rejection with its stderr (never a token) when it

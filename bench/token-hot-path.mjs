@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeAuthorizationServer } from "@latchkey/testing";
+import { fileStoreArgs, headlessEnv } from "./cli-session.mjs";
 import { measureSync, quantile } from "./measure-process.mjs";
 
 const runs = Number(process.env.BENCH_RUNS ?? 30);
@@ -18,24 +19,15 @@ const follow = fileURLToPath(
 
 const idp = await startFakeAuthorizationServer({});
 const storeDir = mkdtempSync(join(tmpdir(), "latchkey-bench-"));
-const common = [
-  "--issuer",
-  idp.issuer,
-  "--client-id",
-  "latchkey",
-  "--store",
-  "file",
-  "--store-dir",
-  storeDir,
-];
-const env = { ...process.env, NO_COLOR: "1" };
-delete env.DISPLAY;
+const common = fileStoreArgs(idp.issuer, storeDir);
+const env = headlessEnv();
 
 await new Promise((resolve, reject) => {
   const child = spawn(
     process.execPath,
     [bin, "login", "-q", ...common, "--browser-command", `${process.execPath} ${follow}`],
-    { env, stdio: "inherit" },
+    // Not inherited: the login prints its authorization URL, state included.
+    { env, stdio: "ignore" },
   );
   child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`login failed: ${code}`))));
 });
@@ -67,7 +59,7 @@ if (process.env.DBUS_SESSION_BUS_ADDRESS) {
         "--browser-command",
         `${process.execPath} ${follow}`,
       ],
-      { env, stdio: "inherit" },
+      { env, stdio: "ignore" },
     );
     child.on("exit", (code) =>
       code === 0 ? resolve() : reject(new Error(`keyring login failed: ${code}`)),
